@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs every test of agentdrift. On a fresh Debian machine, as root, it first installs what the tests need
+# (Debian packages, npm packages) and starts a Docker Engine when none answers; it stops only what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[test-all] %s\n' "$*"; }
+
+# --- Debian packages the tests use -------------------------------------------------------------------------
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v git >/dev/null 2>&1 || need+=(git)
+if [ "${#need[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" ca-certificates >/dev/null
+fi
+
+# --- Docker Engine -------------------------------------------------------------------------------------------
+started_dockerd=""
+cleanup() {
+  if [ -n "$started_dockerd" ]; then
+    log "stopping the dockerd this script started (pid $started_dockerd)"
+    kill "$started_dockerd" 2>/dev/null || true
+    wait "$started_dockerd" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+if ! docker info >/dev/null 2>&1; then
+  log "no Docker Engine answers: starting dockerd (no bridge, no iptables)"
+  dockerd --iptables=false --bridge=none >/tmp/agentdrift-dockerd.log 2>&1 &
+  started_dockerd=$!
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
+  docker info >/dev/null 2>&1 || { log "dockerd did not start; see /tmp/agentdrift-dockerd.log"; tail -20 /tmp/agentdrift-dockerd.log; exit 1; }
+fi
+
+# --- npm packages --------------------------------------------------------------------------------------------
+log "installing npm packages"
+npm ci --no-audit --no-fund --loglevel=error
+
+# --- checks and tests ----------------------------------------------------------------------------------------
+log "lint"; npm run -s lint
+log "type check"; npm run -s typecheck
+log "tests"
+mkdir -p .tmp
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json || status=$?
+node -e '
+  const r = require("./.tmp/vitest.json");
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+exit "$status"
