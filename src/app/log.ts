@@ -1,0 +1,24 @@
+/**
+ * pino logging: JSON lines, pretty only on a terminal; secrets redacted wherever they might appear.
+ */
+import pino, { type Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'apiToken',
+  '*.apiToken',
+  'secrets',
+  '*.secrets',
+  'env.ANTHROPIC_API_KEY',
+  'env.CLAUDE_CODE_OAUTH_TOKEN',
+];
+
+export function createLogger(level: string, opts: { pretty?: boolean; destination?: pino.DestinationStream } = {}): Logger {
+  const pretty = opts.pretty ?? Boolean(process.stdout.isTTY);
+  const base = { level, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } };
+  if (opts.destination) return pino(base, opts.destination);
+  if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } } });
+  return pino(base, pino.destination(2));
+}

@@ -1,0 +1,103 @@
+/**
+ * The agentdrift command line. Every command takes --config FILE (or AGENTDRIFT_CONFIG); with neither and no
+ * ./agentdrift.yaml, the embedded defaults are in force. Errors print one clear message and exit non-zero.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
+import { createLogger } from '../app/log.ts';
+import { ConfigError, loadConfig } from '../config/index.ts';
+import { ImportError } from '../history/format.ts';
+import { exportHistory, importHistoryFile } from '../history/import.ts';
+import { startServer } from '../server/server.ts';
+
+interface GlobalOptions {
+  config?: string;
+}
+
+function openContext(cmd: Command, opts: { quiet?: boolean } = {}): AppContext {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  const loaded = loadConfig({ path: g.config });
+  const log = createLogger(opts.quiet ? 'warn' : loaded.config.logLevel);
+  return new AppContext(loaded, log);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('agentdrift')
+    .description('Tells you, with statistics you can trust, when a coding agent got worse.')
+    .version(VERSION)
+    .option('-c, --config <file>', 'configuration file (default: $AGENTDRIFT_CONFIG, else ./agentdrift.yaml, else embedded defaults)')
+    .showHelpAfterError();
+
+  program
+    .command('daemon')
+    .description('run the daemon: HTTP API, /metrics and the schedule of every track')
+    .action(async (_o, cmd: Command) => {
+      const ctx = openContext(cmd);
+      const server = await startServer(ctx);
+      await server.closed;
+    });
+
+  program
+    .command('import')
+    .description('load past runs from a history file (docs/import-format.md) or a margin results.json')
+    .requiredOption('-t, --track <name>', 'track to import into')
+    .option('--at <iso>', 'run time of a margin results.json (default: its YYYYMMDD-HHMMSS directory name)')
+    .argument('<file>', 'file to import')
+    .action((file: string, o: { track: string; at?: string }, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        const r = importHistoryFile(ctx, o.track, file, o.at);
+        console.log(`imported ${r.runsStored} run(s), ${r.attemptsStored} attempt(s) into ${o.track} from ${file} (${r.kind} format)` + (r.runsSkipped ? `; ${r.runsSkipped} run(s) already stored, skipped` : ''));
+        for (const n of r.notes) console.log(`note: ${n}`);
+      } finally {
+        ctx.close();
+      }
+    });
+
+  program
+    .command('export')
+    .description('write a track\'s history in the import format')
+    .requiredOption('-t, --track <name>', 'track to export')
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action((o: { track: string; output?: string }, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        const text = `${JSON.stringify(exportHistory(ctx, o.track), null, 1)}\n`;
+        if (o.output) writeFileSync(o.output, text);
+        else process.stdout.write(text);
+      } finally {
+        ctx.close();
+      }
+    });
+
+  program
+    .command('metrics')
+    .description('print the /metrics exposition once and exit')
+    .action(async (_o, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        process.stdout.write(await ctx.exporter.render());
+      } finally {
+        ctx.close();
+      }
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram().exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError) {
+      console.error(`agentdrift: ${e.message}`);
+      return 2;
+    }
+    console.error(`agentdrift: ${(e as Error).stack ?? String(e)}`);
+    return 1;
+  }
+}

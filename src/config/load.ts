@@ -1,0 +1,94 @@
+/**
+ * Reads agentdrift.yaml (or the embedded defaults), applies environment overrides for secrets and validates
+ * everything once, at start. A bad file gives a ConfigError naming the key, the value and what was expected.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { describeIssue, describeValue } from '../model/issues.ts';
+import { configSchema, type Config, type Secrets } from './schema.ts';
+
+export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
+
+/** Keys whose values are never echoed back, even in an error. */
+const SECRET_KEYS = new Set(['apiToken']);
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  config: Config;
+  secrets: Secrets;
+  /** The file read, or null when the embedded defaults are in force. */
+  source: string | null;
+}
+
+export interface LoadOptions {
+  /** Explicit path (from --config); wins over AGENTDRIFT_CONFIG. */
+  path?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Decides which file to read: --config, then AGENTDRIFT_CONFIG, then ./agentdrift.yaml when present, else none. */
+export function resolveConfigPath(opts: LoadOptions): { file: string | null; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const given = opts.path ?? env.AGENTDRIFT_CONFIG;
+  if (given) return { file: path.resolve(cwd, given), explicit: true };
+  const implicit = path.resolve(cwd, DEFAULT_CONFIG_FILE);
+  return { file: existsSync(implicit) ? implicit : null, explicit: false };
+}
+
+export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const { file } = resolveConfigPath(opts);
+  let raw: unknown = {};
+  if (file) {
+    if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+    raw = parseYaml(readFileSync(file, 'utf8'), file);
+  }
+  const loaded = parseConfig(raw, env, file ?? 'embedded defaults');
+  if (file) loaded.config.dataDir = path.resolve(path.dirname(file), loaded.config.dataDir);
+  else loaded.config.dataDir = path.resolve(opts.cwd ?? process.cwd(), loaded.config.dataDir);
+  return { ...loaded, source: file };
+}
+
+function parseYaml(text: string, file: string): unknown {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length) {
+    throw new ConfigError(`config file ${file} is not valid YAML`, doc.errors.map((e) => e.message));
+  }
+  const value = doc.toJS() as unknown;
+  return value ?? {};
+}
+
+/** Validates an already-parsed document; pure apart from reading `env`. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, where = 'config'): Omit<LoadedConfig, 'source'> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(`${where}: expected a mapping of keys at the top level, got ${describeValue(raw)}`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${where} is invalid`, result.error.issues.map((i) => describeIssue(i, raw, { secretKeys: SECRET_KEYS })));
+  }
+  const config = result.data;
+  const secrets: Secrets = {};
+  const token = env.AGENTDRIFT_API_TOKEN || config.server.apiToken;
+  if (token) {
+    if (token.length < 16) throw new ConfigError(`${where}: AGENTDRIFT_API_TOKEN: expected a token of at least 16 characters`);
+    secrets.apiToken = token;
+  }
+  if (env.ANTHROPIC_API_KEY) secrets.anthropicApiKey = env.ANTHROPIC_API_KEY;
+  if (env.CLAUDE_CODE_OAUTH_TOKEN) secrets.claudeOauthToken = env.CLAUDE_CODE_OAUTH_TOKEN;
+  // Secrets never travel inside the config object, which is logged and served.
+  delete config.server.apiToken;
+  return { config, secrets };
+}

@@ -1,0 +1,167 @@
+/**
+ * The one validated description of the daemon: a zod schema for agentdrift.yaml with every default in one place.
+ * Pure: no file or environment access here (see load.ts).
+ */
+import cron from 'node-cron';
+import { z } from 'zod';
+
+const isoInstant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 instant such as 2026-01-31T00:00:00Z' });
+
+const cronExpression = z.string().superRefine((value, ctx) => {
+  const check = cron.validateDetailed(value);
+  if (!check.valid) {
+    const why = check.errors.map((e) => e.message).join('; ');
+    ctx.addIssue({ code: 'custom', message: `expected a cron expression (minute hour day month weekday): ${why}` });
+  }
+});
+
+const timeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone such as UTC or Europe/Paris' },
+);
+
+export const baselineSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('auto'),
+    /** The track's first N finished days become the reference period. */
+    days: z.number().int().min(1).max(365).default(14),
+  }),
+  z.strictObject({ kind: z.literal('fixed'), p0: z.number().min(0).max(1) }),
+  z.strictObject({ kind: z.literal('reference'), from: isoInstant, to: isoInstant }),
+]);
+
+export const datasetSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('hub'),
+    name: z.string().default('ScaleAI/SWE-bench_Pro'),
+    revision: z.string().min(1).default('main'),
+    split: z.literal('test').default('test'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  }),
+  z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }),
+]);
+
+export const harnessSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('remote'),
+    repo: z.string().default('scaleapi/SWE-bench_Pro-os'),
+    commit: z.string().regex(/^[0-9a-f]{40}$/).default('ca10a60a5fcae51e6948ffe1485d4153d421e6c5'),
+  }),
+  z.strictObject({ kind: z.literal('local'), path: z.string().min(1) }),
+]);
+
+export const suiteSchema = z.strictObject({
+  dataset: datasetSchema.default({ kind: 'hub', name: 'ScaleAI/SWE-bench_Pro', revision: 'main', split: 'test' }),
+  harness: harnessSchema.default({
+    kind: 'remote',
+    repo: 'scaleapi/SWE-bench_Pro-os',
+    commit: 'ca10a60a5fcae51e6948ffe1485d4153d421e6c5',
+  }),
+  /** Number of tasks sampled (stratified by repository) when `ids` is empty. */
+  size: z.number().int().min(1).max(10_000).default(50),
+  seed: z.number().int().default(1),
+  ids: z.array(z.string().min(1)).default([]),
+  exclude: z.array(z.string().min(1)).default([]),
+});
+
+export const trackSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9_-]+$/, { message: 'expected lower-case letters, digits, "_" or "-"' }).max(64),
+  agent: z.literal('claude-code').default('claude-code'),
+  /** Model passed to the agent's --model; the model the agent reports is what gets recorded. */
+  model: z.string().min(1).default('sonnet'),
+  limits: z
+    .strictObject({
+      timeoutSeconds: z.number().int().min(1).default(3600),
+      maxTurns: z.number().int().min(1).default(250),
+      maxBudgetUsd: z.number().positive().default(10),
+    })
+    .prefault({}),
+  suite: suiteSchema.prefault({}),
+  samplesPerTask: z.number().int().min(1).max(100).default(1),
+  schedule: z
+    .strictObject({
+      cron: cronExpression.default('0 3 * * *'),
+      timezone: timeZone.default('UTC'),
+      catchUp: z.boolean().default(true),
+    })
+    .prefault({}),
+  concurrency: z.number().int().min(1).max(64).default(2),
+  baseline: baselineSchema.default({ kind: 'auto', days: 14 }),
+  budget: z
+    .strictObject({
+      dailyUsd: z.number().positive().optional(),
+      perAttemptUsd: z.number().positive().optional(),
+    })
+    .prefault({}),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(9477),
+        /** Bearer token for mutating routes. Prefer the AGENTDRIFT_API_TOKEN environment variable. */
+        apiToken: z.string().min(16, { message: 'expected a token of at least 16 characters' }).optional(),
+        shutdownGraceSeconds: z.number().min(0).default(30),
+      })
+      .prefault({}),
+    dataDir: z.string().min(1).default('./data'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    statistics: z
+      .strictObject({
+        /** Confidence of the Wilson intervals. */
+        confidence: z.number().gt(0).lt(1).default(0.95),
+        /** Family-wise level of the Holm-corrected window tests. */
+        alpha: z.number().gt(0).lt(1).default(0.01),
+        cusumOddsRatio: z.number().gt(0).lt(1).default(0.67),
+        cusumHorizonDays: z.number().int().min(1).default(365),
+        usageRatioThreshold: z.number().gt(1).default(1.25),
+      })
+      .prefault({}),
+    docker: z
+      .strictObject({
+        socketPath: z.string().default('/var/run/docker.sock'),
+        imageRepository: z.string().default('jefzda/sweap-images'),
+        pull: z.boolean().default(true),
+        networkMode: z.string().default('bridge'),
+        cpus: z.number().positive().default(2),
+        memoryMb: z.number().int().positive().default(8192),
+        pidsLimit: z.number().int().positive().default(4096),
+        infraRetries: z.number().int().min(0).max(10).default(2),
+        gradingTimeoutSeconds: z.number().int().min(1).default(3600),
+      })
+      .prefault({}),
+    tracks: z
+      .array(trackSchema)
+      .min(1, { message: 'expected at least one track' })
+      .default([trackSchema.parse({ name: 'claude-code' })])
+      .superRefine((tracks, ctx) => {
+        const seen = new Set<string>();
+        tracks.forEach((t, i) => {
+          if (seen.has(t.name)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `expected a unique track name; "${t.name}" repeats` });
+          }
+          seen.add(t.name);
+        });
+      }),
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type TrackConfig = z.infer<typeof trackSchema>;
+export type BaselineConfig = z.infer<typeof baselineSchema>;
+export type SuiteConfig = z.infer<typeof suiteSchema>;
+
+/** Secrets live beside the config, never inside what is logged, stored or served. */
+export interface Secrets {
+  apiToken?: string;
+  anthropicApiKey?: string;
+  claudeOauthToken?: string;
+}

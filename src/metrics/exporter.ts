@@ -1,0 +1,115 @@
+/**
+ * The Prometheus exposition (docs/metrics.md): a dedicated prom-client registry with process metrics, filled from
+ * precomputed track snapshots. `apply` swaps every track series at once; a scrape only serialises.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { OUTCOMES, TOKEN_TYPES } from '../model/types.ts';
+import type { TrackSnapshot } from './snapshot.ts';
+
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+export class MetricsExporter {
+  readonly registry = new Registry();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly counters = new Map<string, Counter>();
+
+  constructor(version: string) {
+    collectDefaultMetrics({ register: this.registry });
+    const build = this.gauge('agentdrift_build_info', 'Build of the agentdrift daemon (always 1).', ['version']);
+    build.set({ version }, 1);
+    this.gauge('agentdrift_track_info', 'A watched track: agent, agent version and model as last reported, suite hash (always 1).', [
+      'track',
+      'agent',
+      'agent_version',
+      'model',
+      'suite',
+    ]);
+    const tw = ['track', 'window'];
+    this.gauge('agentdrift_pass_rate', 'Resolved / attempts in the window (infra errors excluded).', tw);
+    this.gauge('agentdrift_pass_rate_lower', 'Lower bound of the Wilson score interval of the pass rate.', tw);
+    this.gauge('agentdrift_pass_rate_upper', 'Upper bound of the Wilson score interval of the pass rate.', tw);
+    this.gauge('agentdrift_window_attempts', 'Attempts in the window, infra errors excluded.', tw);
+    this.gauge('agentdrift_window_passes', 'Resolved attempts in the window.', tw);
+    this.gauge('agentdrift_infra_error_ratio', 'Infra errors / all attempts in the window.', tw);
+    this.gauge('agentdrift_agent_duration_seconds', 'Quantiles of the agent wall time per attempt in the window.', ['track', 'window', 'quantile']);
+    this.gauge('agentdrift_mean_cost_usd', 'Mean cost per attempt in the window, USD.', tw);
+    this.gauge('agentdrift_mean_tokens', 'Mean tokens per attempt in the window, by type.', ['track', 'window', 'type']);
+    this.gauge('agentdrift_mean_turns', 'Mean agent turns per attempt in the window.', tw);
+    this.gauge('agentdrift_mean_tool_calls', 'Mean tool calls per attempt in the window.', tw);
+    this.gauge('agentdrift_last_run_timestamp_seconds', 'End of the most recent finished run (Unix seconds).', ['track']);
+    this.gauge('agentdrift_last_success_timestamp_seconds', 'End of the most recent completed run (Unix seconds).', ['track']);
+    this.gauge('agentdrift_next_run_timestamp_seconds', 'Next scheduled run (Unix seconds).', ['track']);
+    this.gauge('agentdrift_run_in_progress', '1 while a run of the track is going on.', ['track']);
+    this.counter('agentdrift_attempts_total', 'Attempts stored, by outcome.', ['track', 'outcome']);
+    this.counter('agentdrift_tokens_total', 'Tokens used by the agent, by type.', ['track', 'type']);
+    this.counter('agentdrift_cost_usd_total', 'Cost of the agent, USD.', ['track']);
+  }
+
+  gauge(name: string, help: string, labelNames: string[]): Gauge {
+    const g = new Gauge({ name, help, labelNames, registers: [this.registry] });
+    this.gauges.set(name, g);
+    return g;
+  }
+
+  counter(name: string, help: string, labelNames: string[]): Counter {
+    const c = new Counter({ name, help, labelNames, registers: [this.registry] });
+    this.counters.set(name, c);
+    return c;
+  }
+
+  private g(name: string): Gauge {
+    const g = this.gauges.get(name);
+    if (!g) throw new Error(`no gauge ${name}`);
+    return g;
+  }
+
+  private c(name: string): Counter {
+    const c = this.counters.get(name);
+    if (!c) throw new Error(`no counter ${name}`);
+    return c;
+  }
+
+  /** Replaces every per-track series with the given snapshots (synchronously, so no scrape sees half of it). */
+  apply(snapshots: readonly TrackSnapshot[]): void {
+    for (const [name, g] of this.gauges) if (name !== 'agentdrift_build_info') g.reset();
+    for (const c of this.counters.values()) c.reset();
+    for (const s of snapshots) this.applyOne(s);
+  }
+
+  private applyOne(s: TrackSnapshot): void {
+    const track = s.track;
+    this.g('agentdrift_track_info').set({ track, agent: s.agent, agent_version: s.agentVersion, model: s.model, suite: s.suite }, 1);
+    const setIf = (name: string, labels: Record<string, string>, v: number | null) => {
+      if (v !== null && Number.isFinite(v)) this.g(name).set(labels, v);
+    };
+    for (const w of s.windows) {
+      const l = { track, window: w.window };
+      this.g('agentdrift_window_attempts').set(l, w.attempts);
+      this.g('agentdrift_window_passes').set(l, w.passes);
+      setIf('agentdrift_pass_rate', l, w.passRate);
+      setIf('agentdrift_pass_rate_lower', l, w.lower);
+      setIf('agentdrift_pass_rate_upper', l, w.upper);
+      setIf('agentdrift_infra_error_ratio', l, w.infraErrorRatio);
+      setIf('agentdrift_agent_duration_seconds', { ...l, quantile: '0.5' }, w.durationP50Seconds);
+      setIf('agentdrift_agent_duration_seconds', { ...l, quantile: '0.9' }, w.durationP90Seconds);
+      setIf('agentdrift_mean_cost_usd', l, w.meanCostUsd);
+      setIf('agentdrift_mean_turns', l, w.meanTurns);
+      setIf('agentdrift_mean_tool_calls', l, w.meanToolCalls);
+      if (w.meanTokens) for (const type of TOKEN_TYPES) this.g('agentdrift_mean_tokens').set({ ...l, type }, w.meanTokens[type]);
+    }
+    const secs = (v: number | null) => (v === null ? null : v / 1000);
+    setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));
+    setIf('agentdrift_last_success_timestamp_seconds', { track }, secs(s.lastSuccessMs));
+    setIf('agentdrift_next_run_timestamp_seconds', { track }, secs(s.nextRunMs));
+    this.g('agentdrift_run_in_progress').set({ track }, s.runInProgress ? 1 : 0);
+    for (const outcome of OUTCOMES) this.c('agentdrift_attempts_total').inc({ track, outcome }, s.totals.attemptsByOutcome[outcome]);
+    const t = s.totals;
+    const tokens = { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens, cache_creation: t.cacheCreationTokens };
+    for (const type of TOKEN_TYPES) this.c('agentdrift_tokens_total').inc({ track, type }, tokens[type]);
+    this.c('agentdrift_cost_usd_total').inc({ track }, t.costUsd);
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

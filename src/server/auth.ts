@@ -1,0 +1,32 @@
+/**
+ * Bearer-token guard for mutating routes. The token is compared in constant time (over SHA-256 digests, so the
+ * comparison does not depend on the length either) and never logged.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+export function tokenMatches(expected: string, presented: string): boolean {
+  return timingSafeEqual(digest(expected), digest(presented));
+}
+
+export function bearerGuard(expected: string | undefined) {
+  return async function requireToken(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!expected) {
+      return reply.code(401).send({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'this daemon has no API token configured: set AGENTDRIFT_API_TOKEN (or server.apiToken) to use mutating routes',
+      });
+    }
+    if (!m || !tokenMatches(expected, m[1] as string)) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="agentdrift"')
+        .send({ statusCode: 401, error: 'Unauthorized', message: 'missing or wrong bearer token' });
+    }
+  };
+}

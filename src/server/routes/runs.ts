@@ -1,0 +1,53 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../app/context.ts';
+import { errorBody, jsonSchema } from '../schema.ts';
+import { presentRun, runBody } from './tracks.ts';
+
+const runParams = z.object({ id: z.coerce.number().int().min(1) });
+const attemptBody = z.object({
+  id: z.number().int(),
+  taskId: z.string(),
+  sampleIndex: z.number().int(),
+  outcome: z.string(),
+  reason: z.string().nullable(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cacheReadTokens: z.number(),
+  cacheCreationTokens: z.number(),
+  costUsd: z.number(),
+  turns: z.number(),
+  toolCalls: z.number(),
+  agentDurationMs: z.number().nullable(),
+  gradingDurationMs: z.number().nullable(),
+  patchBytes: z.number().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+});
+const runDetail = runBody.extend({
+  attempts: z.array(attemptBody),
+  summary: z.object({ attempts: z.number().int(), resolved: z.number().int(), infraErrors: z.number().int(), costUsd: z.number() }),
+});
+
+export default async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+  const { ctx } = opts;
+  app.get<{ Params: z.infer<typeof runParams> }>(
+    '/api/runs/:id',
+    { schema: { tags: ['runs'], summary: 'One run with its attempts', params: jsonSchema(runParams), response: { 200: jsonSchema(runDetail), 404: jsonSchema(errorBody) } } },
+    async (req, reply) => {
+      const run = ctx.store.getRun(req.params.id);
+      if (!run) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no run with id ${req.params.id}` });
+      const attempts = ctx.store.attemptsOfRun(run.id);
+      return {
+        ...presentRun(run),
+        attempts: attempts.map(({ runId: _r, transcriptPath: _t, gradingLogPath: _g, ...a }) => a),
+        summary: {
+          attempts: attempts.length,
+          resolved: attempts.filter((a) => a.outcome === 'resolved').length,
+          infraErrors: attempts.filter((a) => a.outcome === 'infra_error').length,
+          costUsd: attempts.reduce((s, a) => s + a.costUsd, 0),
+        },
+      };
+    },
+  );
+}

@@ -1,0 +1,179 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../app/context.ts';
+import { ImportError } from '../../history/format.ts';
+import { importHistoryText } from '../../history/import.ts';
+import type { TrackSnapshot } from '../../metrics/snapshot.ts';
+import type { RunRow } from '../../model/types.ts';
+import { errorBody, jsonSchema, trackParams } from '../schema.ts';
+
+const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
+const nullableNumber = z.number().nullable();
+
+const windowBody = z.object({
+  window: z.string(),
+  from: z.string(),
+  to: z.string(),
+  attempts: z.number().int(),
+  passes: z.number().int(),
+  infraErrors: z.number().int(),
+  passRate: nullableNumber,
+  lower: nullableNumber,
+  upper: nullableNumber,
+  infraErrorRatio: nullableNumber,
+  durationP50Seconds: nullableNumber,
+  durationP90Seconds: nullableNumber,
+  meanCostUsd: nullableNumber,
+  meanTokens: z.record(z.string(), z.number()).nullable(),
+  meanTurns: nullableNumber,
+  meanToolCalls: nullableNumber,
+});
+
+const trackSummary = z.object({
+  name: z.string(),
+  agent: z.string(),
+  agentVersion: z.string(),
+  model: z.string(),
+  suite: z.string(),
+  schedule: z.object({ cron: z.string(), timezone: z.string() }),
+  lastRunAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  nextRunAt: z.string().nullable(),
+  runInProgress: z.boolean(),
+  windows: z.array(windowBody),
+});
+
+const trackDetail = trackSummary.extend({
+  windowsEndAt: z.string().nullable(),
+  totals: z.object({
+    attemptsByOutcome: z.record(z.string(), z.number()),
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cacheReadTokens: z.number(),
+    cacheCreationTokens: z.number(),
+    costUsd: z.number(),
+  }),
+  config: z.object({
+    model: z.string(),
+    samplesPerTask: z.number(),
+    concurrency: z.number(),
+    limits: z.record(z.string(), z.number()),
+    baseline: z.record(z.string(), z.unknown()),
+    suite: z.record(z.string(), z.unknown()),
+  }),
+});
+
+export const runBody = z.object({
+  id: z.number().int(),
+  track: z.string(),
+  state: z.string(),
+  trigger: z.string(),
+  reason: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  modelId: z.string().nullable(),
+  suiteHash: z.string().nullable(),
+});
+
+const runsPage = z.object({ runs: z.array(runBody), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
+const importQuery = z.object({ at: z.string().optional() });
+const importResult = z.object({
+  kind: z.string(),
+  runsStored: z.number().int(),
+  attemptsStored: z.number().int(),
+  runsSkipped: z.number().int(),
+  notes: z.array(z.string()),
+});
+
+function summary(ctx: AppContext, s: TrackSnapshot) {
+  const t = ctx.track(s.track);
+  return {
+    name: s.track,
+    agent: s.agent,
+    agentVersion: s.agentVersion,
+    model: s.model,
+    suite: s.suite,
+    schedule: { cron: t.schedule.cron, timezone: t.schedule.timezone },
+    lastRunAt: iso(s.lastRunMs),
+    lastSuccessAt: iso(s.lastSuccessMs),
+    nextRunAt: iso(s.nextRunMs),
+    runInProgress: s.runInProgress,
+    windows: s.windows.map(({ fromMs, toMs, ...w }) => ({ ...w, from: iso(fromMs) as string, to: iso(toMs) as string })),
+  };
+}
+
+export function presentRun(r: RunRow) {
+  return { ...r };
+}
+
+export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext; requireToken: preHandlerAsyncHookHandler }): Promise<void> {
+  const { ctx } = opts;
+  const notFound = { 404: jsonSchema(errorBody) };
+
+  app.get('/api/tracks', { schema: { tags: ['tracks'], summary: 'Every configured track with its window figures', response: { 200: jsonSchema(z.object({ tracks: z.array(trackSummary) })) } } }, async () => ({
+    tracks: ctx.config.tracks.map((t) => summary(ctx, ctx.snapshot(t.name))),
+  }));
+
+  app.get<{ Params: z.infer<typeof trackParams> }>(
+    '/api/tracks/:track',
+    { schema: { tags: ['tracks'], summary: 'One track: windows, totals, configuration', params: jsonSchema(trackParams), response: { 200: jsonSchema(trackDetail), ...notFound } } },
+    async (req) => {
+      const s = ctx.snapshot(req.params.track);
+      const t = ctx.track(req.params.track);
+      return {
+        ...summary(ctx, s),
+        windowsEndAt: iso(s.windowEndMs),
+        totals: s.totals,
+        config: { model: t.model, samplesPerTask: t.samplesPerTask, concurrency: t.concurrency, limits: t.limits, baseline: t.baseline, suite: t.suite },
+      };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof pageQuery> }>(
+    '/api/tracks/:track/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Runs of a track, newest first, paged',
+        params: jsonSchema(trackParams),
+        querystring: jsonSchema(pageQuery),
+        response: { 200: jsonSchema(runsPage), ...notFound },
+      },
+    },
+    async (req) => {
+      ctx.track(req.params.track);
+      const { limit, offset } = req.query;
+      const page = ctx.store.listRuns(req.params.track, { limit, offset });
+      return { runs: page.runs.map(presentRun), total: page.total, limit, offset };
+    },
+  );
+
+  app.post<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof importQuery> }>(
+    '/api/tracks/:track/import',
+    {
+      preHandler: opts.requireToken,
+      bodyLimit: 256 * 1024 * 1024,
+      schema: {
+        tags: ['tracks'],
+        summary: 'Import history (docs/import-format.md or a margin results.json; token required)',
+        security: [{ bearer: [] }],
+        params: jsonSchema(trackParams),
+        querystring: jsonSchema(importQuery),
+        response: { 200: jsonSchema(importResult), 400: jsonSchema(errorBody), 401: jsonSchema(errorBody), ...notFound },
+      },
+    },
+    async (req, reply) => {
+      ctx.track(req.params.track);
+      try {
+        return importHistoryText(ctx, req.params.track, JSON.stringify(req.body), { fileName: 'request body', at: req.query.at });
+      } catch (e) {
+        if (e instanceof ImportError) {
+          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.message.split('\n')[0], problems: e.problems });
+        }
+        throw e;
+      }
+    },
+  );
+}

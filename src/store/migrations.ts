@@ -1,0 +1,77 @@
+/**
+ * Versioned schema migrations. Append only: a released migration is never edited, a change is a new entry.
+ * Instants are stored as integer milliseconds since the epoch (UTC) so that window queries are index range scans.
+ */
+import { OUTCOMES, RUN_STATES } from '../model/types.ts';
+
+const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'tracks, suites, runs, attempts',
+    sql: `
+      CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        agent TEXT NOT NULL,
+        model TEXT NOT NULL,
+        suite_hash TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE suites (
+        hash TEXT PRIMARY KEY,
+        task_ids TEXT NOT NULL,
+        dataset_revision TEXT,
+        harness_commit TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        state TEXT NOT NULL CHECK (state IN (${list(RUN_STATES)})),
+        trigger TEXT NOT NULL,
+        reason TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        agent_version TEXT,
+        model_id TEXT,
+        suite_hash TEXT,
+        external_key TEXT,
+        UNIQUE (track_id, external_key)
+      );
+      CREATE INDEX runs_by_track_start ON runs (track_id, started_at);
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        task_id TEXT NOT NULL,
+        sample_index INTEGER NOT NULL CHECK (sample_index >= 0),
+        outcome TEXT NOT NULL CHECK (outcome IN (${list(OUTCOMES)})),
+        reason TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0 CHECK (input_tokens >= 0),
+        output_tokens INTEGER NOT NULL DEFAULT 0 CHECK (output_tokens >= 0),
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_read_tokens >= 0),
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cache_creation_tokens >= 0),
+        cost_usd REAL NOT NULL DEFAULT 0 CHECK (cost_usd >= 0),
+        turns INTEGER NOT NULL DEFAULT 0 CHECK (turns >= 0),
+        tool_calls INTEGER NOT NULL DEFAULT 0 CHECK (tool_calls >= 0),
+        agent_duration_ms INTEGER,
+        grading_duration_ms INTEGER,
+        patch_bytes INTEGER,
+        transcript_path TEXT,
+        grading_log_path TEXT,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER NOT NULL,
+        UNIQUE (run_id, task_id, sample_index)
+      );
+      CREATE INDEX attempts_by_track_end ON attempts (track_id, ended_at);
+    `,
+  },
+];

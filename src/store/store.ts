@@ -1,0 +1,340 @@
+/**
+ * The embedded SQLite store (better-sqlite3): WAL, foreign keys, versioned migrations, and every write in a
+ * transaction so a crash never leaves a half-written run or attempt.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { AttemptInput, AttemptRow, Outcome, RunInput, RunRow, RunState } from '../model/types.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export interface TrackRow {
+  id: number;
+  name: string;
+  agent: string;
+  model: string;
+  suiteHash: string | null;
+  createdAt: string;
+}
+
+/** What the statistics need of an attempt: small, so years of history stay cheap to read. */
+export interface AttemptFacts {
+  taskId: string;
+  outcome: Outcome;
+  endedAtMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  costUsd: number;
+  turns: number;
+  toolCalls: number;
+  agentDurationMs: number | null;
+}
+
+export interface TrackTotals {
+  attemptsByOutcome: Record<Outcome, number>;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheCreationTokens: number;
+  costUsd: number;
+}
+
+export interface ImportedRun extends Omit<RunInput, 'track'> {
+  externalKey: string;
+  attempts: AttemptInput[];
+}
+
+export interface ImportResult {
+  runsStored: number;
+  attemptsStored: number;
+  runsSkipped: number;
+}
+
+const ms = (iso: string): number => Date.parse(iso);
+const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
+
+interface RawRun {
+  id: number;
+  track: string;
+  state: RunState;
+  trigger: string;
+  reason: string | null;
+  started_at: number;
+  ended_at: number | null;
+  agent_version: string | null;
+  model_id: string | null;
+  suite_hash: string | null;
+}
+
+function toRun(r: RawRun): RunRow {
+  return {
+    id: r.id,
+    track: r.track,
+    state: r.state,
+    trigger: r.trigger,
+    reason: r.reason,
+    startedAt: iso(r.started_at) as string,
+    endedAt: iso(r.ended_at),
+    agentVersion: r.agent_version,
+    modelId: r.model_id,
+    suiteHash: r.suite_hash,
+  };
+}
+
+const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS sampleIndex, outcome, reason,
+  input_tokens AS inputTokens, output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens,
+  cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
+  agent_duration_ms AS agentDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
+  transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt`;
+
+const RUN_COLUMNS = `r.id, t.name AS track, r.state, r.trigger, r.reason, r.started_at, r.ended_at, r.agent_version,
+  r.model_id, r.suite_hash`;
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly insertAttemptStmt: Database.Statement;
+
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.insertAttemptStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
+      reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
+      agent_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at)
+      VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
+      @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @gradingDurationMs,
+      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt)`);
+  }
+
+  static open(dataDir: string): Store {
+    return new Store(path.join(dataDir, 'agentdrift.sqlite'));
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  schemaVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  private migrate(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const current = this.schemaVersion();
+    const latest = MIGRATIONS.at(-1)?.version ?? 0;
+    if (current > latest) {
+      throw new Error(`the store at ${this.file} has schema version ${current}, newer than this agentdrift knows (${latest})`);
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      })();
+    }
+  }
+
+  // --- tracks -------------------------------------------------------------------------------------------------
+
+  /** Creates the track on first sight; keeps agent and model current. */
+  ensureTrack(t: { name: string; agent: string; model: string }): TrackRow {
+    this.db
+      .prepare(`INSERT INTO tracks (name, agent, model, created_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(name) DO UPDATE SET agent = excluded.agent, model = excluded.model`)
+      .run(t.name, t.agent, t.model, Date.now());
+    return this.getTrack(t.name) as TrackRow;
+  }
+
+  getTrack(name: string): TrackRow | null {
+    const r = this.db.prepare('SELECT id, name, agent, model, suite_hash, created_at FROM tracks WHERE name = ?').get(name) as
+      | { id: number; name: string; agent: string; model: string; suite_hash: string | null; created_at: number }
+      | undefined;
+    return r
+      ? { id: r.id, name: r.name, agent: r.agent, model: r.model, suiteHash: r.suite_hash, createdAt: iso(r.created_at) as string }
+      : null;
+  }
+
+  private trackId(name: string): number {
+    const t = this.getTrack(name);
+    if (!t) throw new Error(`unknown track "${name}"`);
+    return t.id;
+  }
+
+  // --- suites -------------------------------------------------------------------------------------------------
+
+  /** Freezes a task selection under its hash and makes it the track's suite. */
+  freezeSuite(track: string, s: { hash: string; taskIds: string[]; datasetRevision: string | null; harnessCommit: string | null }): void {
+    const id = this.trackId(track);
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT OR IGNORE INTO suites (hash, task_ids, dataset_revision, harness_commit, created_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(s.hash, JSON.stringify(s.taskIds), s.datasetRevision, s.harnessCommit, Date.now());
+      this.db.prepare('UPDATE tracks SET suite_hash = ? WHERE id = ?').run(s.hash, id);
+    })();
+  }
+
+  getSuite(hash: string): { hash: string; taskIds: string[]; datasetRevision: string | null; harnessCommit: string | null } | null {
+    const r = this.db.prepare('SELECT hash, task_ids, dataset_revision, harness_commit FROM suites WHERE hash = ?').get(hash) as
+      | { hash: string; task_ids: string; dataset_revision: string | null; harness_commit: string | null }
+      | undefined;
+    return r ? { hash: r.hash, taskIds: JSON.parse(r.task_ids) as string[], datasetRevision: r.dataset_revision, harnessCommit: r.harness_commit } : null;
+  }
+
+  // --- runs ---------------------------------------------------------------------------------------------------
+
+  createRun(run: RunInput): number {
+    const id = this.trackId(run.track);
+    const res = this.db
+      .prepare(`INSERT INTO runs (track_id, state, trigger, reason, started_at, ended_at, agent_version, model_id, suite_hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, run.state, run.trigger, run.reason, ms(run.startedAt), run.endedAt ? ms(run.endedAt) : null, run.agentVersion, run.modelId, run.suiteHash);
+    return Number(res.lastInsertRowid);
+  }
+
+  updateRun(id: number, patch: Partial<Pick<RunInput, 'state' | 'endedAt' | 'agentVersion' | 'modelId' | 'reason'>>): void {
+    const sets: string[] = [];
+    const values: unknown[] = [];
+    const col = { state: 'state', endedAt: 'ended_at', agentVersion: 'agent_version', modelId: 'model_id', reason: 'reason' } as const;
+    for (const [k, c] of Object.entries(col) as [keyof typeof col, string][]) {
+      if (patch[k] === undefined) continue;
+      sets.push(`${c} = ?`);
+      values.push(k === 'endedAt' ? (patch.endedAt ? ms(patch.endedAt) : null) : patch[k]);
+    }
+    if (!sets.length) return;
+    this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
+  }
+
+  getRun(id: number): RunRow | null {
+    const r = this.db.prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN tracks t ON t.id = r.track_id WHERE r.id = ?`).get(id) as RawRun | undefined;
+    return r ? toRun(r) : null;
+  }
+
+  /** Newest first. */
+  listRuns(track: string, opts: { limit: number; offset: number }): { runs: RunRow[]; total: number } {
+    const id = this.trackId(track);
+    const rows = this.db
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN tracks t ON t.id = r.track_id WHERE r.track_id = ?
+        ORDER BY r.started_at DESC, r.id DESC LIMIT ? OFFSET ?`)
+      .all(id, opts.limit, opts.offset) as RawRun[];
+    const total = (this.db.prepare('SELECT COUNT(*) AS n FROM runs WHERE track_id = ?').get(id) as { n: number }).n;
+    return { runs: rows.map(toRun), total };
+  }
+
+  /** Every run of a track, oldest first, with its attempts (for export). */
+  *iterateRunsWithAttempts(track: string): Generator<RunRow & { attempts: AttemptRow[] }> {
+    const id = this.trackId(track);
+    const runs = this.db
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN tracks t ON t.id = r.track_id WHERE r.track_id = ? ORDER BY r.started_at, r.id`)
+      .all(id) as RawRun[];
+    for (const r of runs) yield { ...toRun(r), attempts: this.attemptsOfRun(r.id) };
+  }
+
+  latestRun(track: string, states?: readonly RunState[]): RunRow | null {
+    const id = this.trackId(track);
+    const filter = states?.length ? `AND r.state IN (${states.map(() => '?').join(',')})` : '';
+    const r = this.db
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r JOIN tracks t ON t.id = r.track_id WHERE r.track_id = ? ${filter}
+        ORDER BY r.started_at DESC, r.id DESC LIMIT 1`)
+      .get(id, ...(states ?? [])) as RawRun | undefined;
+    return r ? toRun(r) : null;
+  }
+
+  /** End of the most recent run that finished (completed, or stopped with its attempts kept). */
+  latestFinishedRunEnd(track: string): number | null {
+    const id = this.trackId(track);
+    const r = this.db
+      .prepare(`SELECT MAX(ended_at) AS e FROM runs WHERE track_id = ? AND ended_at IS NOT NULL AND state NOT IN ('running', 'pending')`)
+      .get(id) as { e: number | null };
+    return r.e;
+  }
+
+  // --- attempts -----------------------------------------------------------------------------------------------
+
+  /** Stores one attempt atomically; the (run, task, sample) triple is unique so a resumed run never doubles one. */
+  insertAttempt(runId: number, a: AttemptInput): number {
+    const run = this.db.prepare('SELECT track_id FROM runs WHERE id = ?').get(runId) as { track_id: number } | undefined;
+    if (!run) throw new Error(`unknown run ${runId}`);
+    const res = this.insertAttemptStmt.run(this.attemptParams(runId, run.track_id, a));
+    return Number(res.lastInsertRowid);
+  }
+
+  private attemptParams(runId: number, trackId: number, a: AttemptInput): Record<string, unknown> {
+    return { ...a, runId, trackId, startedAt: ms(a.startedAt), endedAt: ms(a.endedAt) };
+  }
+
+  attemptsOfRun(runId: number): AttemptRow[] {
+    const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY id`).all(runId) as (Omit<AttemptRow, 'startedAt' | 'endedAt'> & {
+      startedAt: number;
+      endedAt: number;
+    })[];
+    return rows.map((r) => ({ ...r, startedAt: iso(r.startedAt) as string, endedAt: iso(r.endedAt) as string }));
+  }
+
+  /** Attempts of a track that ended in (fromMs, toMs], oldest first. */
+  attemptFacts(track: string, fromMs: number, toMs: number): AttemptFacts[] {
+    const id = this.trackId(track);
+    return this.db
+      .prepare(`SELECT task_id AS taskId, outcome, ended_at AS endedAtMs, input_tokens AS inputTokens,
+          output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens,
+          cost_usd AS costUsd, turns, tool_calls AS toolCalls, agent_duration_ms AS agentDurationMs
+        FROM attempts WHERE track_id = ? AND ended_at > ? AND ended_at <= ? ORDER BY ended_at, id`)
+      .all(id, fromMs, toMs) as AttemptFacts[];
+  }
+
+  totals(track: string): TrackTotals {
+    const id = this.trackId(track);
+    const byOutcome = this.db.prepare('SELECT outcome, COUNT(*) AS n FROM attempts WHERE track_id = ? GROUP BY outcome').all(id) as {
+      outcome: Outcome;
+      n: number;
+    }[];
+    const sums = this.db
+      .prepare(`SELECT COALESCE(SUM(input_tokens),0) AS i, COALESCE(SUM(output_tokens),0) AS o, COALESCE(SUM(cache_read_tokens),0) AS cr,
+          COALESCE(SUM(cache_creation_tokens),0) AS cc, COALESCE(SUM(cost_usd),0) AS c FROM attempts WHERE track_id = ?`)
+      .get(id) as { i: number; o: number; cr: number; cc: number; c: number };
+    const attemptsByOutcome = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } as Record<Outcome, number>;
+    for (const r of byOutcome) attemptsByOutcome[r.outcome] = r.n;
+    return { attemptsByOutcome, inputTokens: sums.i, outputTokens: sums.o, cacheReadTokens: sums.cr, cacheCreationTokens: sums.cc, costUsd: sums.c };
+  }
+
+  // --- import -------------------------------------------------------------------------------------------------
+
+  /**
+   * Stores a whole imported file in one transaction: either every new run lands or none does.
+   * A run whose external key is already stored for the track is skipped, so importing a file twice is harmless.
+   */
+  importRuns(track: string, runs: ImportedRun[]): ImportResult {
+    const id = this.trackId(track);
+    // A run already stored under the same key, or starting at the same instant, is the same run seen again.
+    const exists = this.db.prepare('SELECT 1 FROM runs WHERE track_id = ? AND (external_key = ? OR started_at = ?)');
+    const insertRun = this.db.prepare(`INSERT INTO runs (track_id, state, trigger, reason, started_at, ended_at, agent_version,
+      model_id, suite_hash, external_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const result: ImportResult = { runsStored: 0, attemptsStored: 0, runsSkipped: 0 };
+    this.db.transaction(() => {
+      for (const run of runs) {
+        if (exists.get(id, run.externalKey, ms(run.startedAt))) {
+          result.runsSkipped++;
+          continue;
+        }
+        const res = insertRun.run(id, run.state, run.trigger, run.reason, ms(run.startedAt), run.endedAt ? ms(run.endedAt) : null,
+          run.agentVersion, run.modelId, run.suiteHash, run.externalKey);
+        const runId = Number(res.lastInsertRowid);
+        for (const a of run.attempts) this.insertAttemptStmt.run(this.attemptParams(runId, id, a));
+        result.runsStored++;
+        result.attemptsStored += run.attempts.length;
+      }
+    })();
+    return result;
+  }
+}
