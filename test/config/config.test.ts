@@ -1,0 +1,95 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('starts on documented defaults with no file: one claude-code track, 50 tasks, daily, ./data', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const { config, source } = loadConfig({ cwd: dir, env: {} });
+    expect(source).toBeNull();
+    expect(config.dataDir).toBe(path.join(dir, 'data'));
+    expect(config.tracks).toHaveLength(1);
+    const t = config.tracks[0]!;
+    expect(t.name).toBe('claude-code');
+    expect(t.agent).toBe('claude-code');
+    expect(t.suite.size).toBe(50);
+    expect(t.suite.dataset.kind).toBe('hub');
+    expect(t.schedule).toMatchObject({ cron: '0 3 * * *', timezone: 'UTC' });
+    expect(t.baseline).toEqual({ kind: 'auto', days: 14 });
+    expect(config.statistics.confidence).toBe(0.95);
+  });
+
+  it('reads --config, then AGENTDRIFT_CONFIG, then ./agentdrift.yaml; data dir is relative to the file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    writeFileSync(path.join(dir, 'agentdrift.yaml'), 'dataDir: implicit\n');
+    writeFileSync(path.join(dir, 'other.yaml'), 'dataDir: fromenv\n');
+    writeFileSync(path.join(dir, 'flag.yaml'), 'dataDir: fromflag\n');
+    expect(loadConfig({ cwd: dir, env: {} }).config.dataDir).toBe(path.join(dir, 'implicit'));
+    expect(loadConfig({ cwd: dir, env: { AGENTDRIFT_CONFIG: 'other.yaml' } }).config.dataDir).toBe(path.join(dir, 'fromenv'));
+    expect(loadConfig({ cwd: dir, path: 'flag.yaml', env: { AGENTDRIFT_CONFIG: 'other.yaml' } }).config.dataDir).toBe(path.join(dir, 'fromflag'));
+  });
+
+  it('a missing explicit file is an error, not a silent fallback to defaults', () => {
+    const e = errorOf(() => loadConfig({ path: '/nonexistent/agentdrift.yaml', env: {} }));
+    expect(e.message).toContain('/nonexistent/agentdrift.yaml does not exist');
+  });
+
+  it('names the key, the value and what was expected for each problem', () => {
+    const e = errorOf(() =>
+      parseConfig(
+        {
+          server: { port: 70000 },
+          tracks: [
+            { name: 'Bad Name', schedule: { cron: '61 * * * *', timezone: 'Mars/Olympus' }, concurrency: 0, sampelsPerTask: 3 },
+            { name: 'ok', baseline: { kind: 'fixed', p0: 1.5 } },
+            { name: 'ok' },
+          ],
+        },
+        {},
+      ),
+    );
+    const p = e.problems.join('\n');
+    expect(p).toContain('server.port: got 70000');
+    expect(p).toContain('tracks[0].name: got "Bad Name"; expected lower-case letters');
+    expect(p).toContain('tracks[0].schedule.cron: got "61 * * * *"; expected a cron expression');
+    expect(p).toContain('tracks[0].schedule.timezone: got "Mars/Olympus"; expected an IANA time zone');
+    expect(p).toContain('tracks[0].concurrency: got 0');
+    expect(p).toContain('tracks[0].sampelsPerTask: unknown key');
+    expect(p).toContain('tracks[1].baseline.p0: got 1.5');
+    expect(p).toContain('tracks[2].name: got "ok"; expected a unique track name');
+  });
+
+  it('reports YAML syntax errors with the file name', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cfg-'));
+    const f = path.join(dir, 'bad.yaml');
+    writeFileSync(f, 'tracks:\n  - name: a\n   model: [oops\n');
+    const e = errorOf(() => loadConfig({ path: f, env: {} }));
+    expect(e.message).toContain(`config file ${f} is not valid YAML`);
+  });
+
+  it('takes secrets from the environment and keeps them out of the config object', () => {
+    const token = 'env-token-0123456789abcdef';
+    const { config, secrets } = parseConfig({ server: { apiToken: 'file-token-0123456789' } }, { AGENTDRIFT_API_TOKEN: token, ANTHROPIC_API_KEY: 'sk-test' });
+    expect(secrets.apiToken).toBe(token);
+    expect(secrets.anthropicApiKey).toBe('sk-test');
+    expect(JSON.stringify(config)).not.toContain('token');
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const e = errorOf(() => parseConfig({ server: { apiToken: 'shortsecret' } }, {}));
+    expect(e.message).toContain('server.apiToken: got a secret of 11 characters');
+    expect(e.message).not.toContain('shortsecret');
+  });
+});
