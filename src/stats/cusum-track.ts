@@ -1,0 +1,69 @@
+/**
+ * Glue between a track's baseline and the CUSUM: per-attempt probabilities, the running statistic, and the cached
+ * threshold. Pure apart from the optional in-memory cache the caller owns.
+ */
+import { baselineHash, taskProbability, type Baseline } from './baseline.ts';
+import { DEFAULT_ODDS_RATIO, cusumStep, taskBaselineProbability } from './cusum.ts';
+import { ThresholdCache, chooseThreshold, type ThresholdResult } from './cusum-threshold.ts';
+
+export interface TrackAttempt {
+  taskId: string;
+  success: boolean;
+}
+
+/** Baseline probability of each reference task (sorted by task id), or [p0] for a fixed baseline. */
+export function baselineTaskProbs(baseline: Baseline): number[] {
+  if (baseline.kind === 'fixed') return [baseline.p0];
+  return [...baseline.perTask.entries()]
+    .filter(([, c]) => c.trials > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, c]) => taskBaselineProbability(c));
+}
+
+/**
+ * S_T over the track's attempts (in time order) since the baseline was set; S_0 = 0, so the statistic restarts
+ * whenever the caller starts a new baseline. Tasks absent from a reference baseline use its smoothed pooled rate.
+ */
+export function trackCusum(baseline: Baseline, attempts: Iterable<TrackAttempt>, R = DEFAULT_ODDS_RATIO): number {
+  const cache = new Map<string, number>();
+  let s = 0;
+  for (const a of attempts) {
+    let p = cache.get(a.taskId);
+    if (p === undefined) {
+      p = taskProbability(baseline, a.taskId);
+      cache.set(a.taskId, p);
+    }
+    s = cusumStep(s, a.success, p, R);
+  }
+  return s;
+}
+
+export interface TrackThresholdOptions {
+  attemptsPerDay: number;
+  R?: number;
+  horizonDays?: number;
+  seed?: number;
+  sims?: number;
+}
+
+/** The CUSUM threshold for a track, from `cache` when (baseline, volume, R, horizon) was seen before. */
+export function trackThreshold(
+  baseline: Baseline,
+  options: TrackThresholdOptions,
+  cache?: ThresholdCache,
+): ThresholdResult {
+  const R = options.R ?? DEFAULT_ODDS_RATIO;
+  const horizonDays = options.horizonDays ?? 365;
+  const compute = (): ThresholdResult =>
+    chooseThreshold({
+      taskProbs: baselineTaskProbs(baseline),
+      attemptsPerDay: options.attemptsPerDay,
+      R,
+      horizonDays,
+      seed: options.seed ?? 1,
+      sims: options.sims ?? 1000,
+    });
+  if (!cache) return compute();
+  const key = { baselineHash: baselineHash(baseline), attemptsPerDay: options.attemptsPerDay, R, horizonDays };
+  return cache.getOrCompute(key, compute);
+}

@@ -1,0 +1,63 @@
+/** Pure statistics for agentdrift (issue 3). See docs/statistics.md. */
+export { wilson, type WilsonInterval } from './wilson.ts';
+export { binomialLowerP } from './binomial.ts';
+export { fisherLessP, type FisherTable } from './fisher.ts';
+export { cmhLess, type CmhOptions, type CmhResult, type TaskTally } from './cmh.ts';
+export { holm } from './holm.ts';
+export { minimumDetectableDrop } from './mdd.ts';
+export {
+  DEFAULT_ODDS_RATIO,
+  cusumFinal,
+  cusumPath,
+  cusumStep,
+  cusumWeight,
+  firstSignal,
+  taskBaselineProbability,
+  type CusumObservation,
+} from './cusum.ts';
+export {
+  ThresholdCache,
+  chooseThreshold,
+  simulateInControl,
+  type ArlEstimate,
+  type InControlOptions,
+  type InControlSimulation,
+  type ThresholdKey,
+  type ThresholdOptions,
+  type ThresholdResult,
+} from './cusum-threshold.ts';
+export {
+  baselineTaskProbs,
+  trackCusum,
+  trackThreshold,
+  type TrackAttempt,
+  type TrackThresholdOptions,
+} from './cusum-track.ts';
+export {
+  baselineHash,
+  baselinePassRate,
+  taskProbability,
+  type Baseline,
+  type FixedBaseline,
+  type ReferenceBaseline,
+  type TaskCount,
+} from './baseline.ts';
+export { wilcoxonGreater, type WilcoxonResult } from './wilcoxon.ts';
+export {
+  median,
+  usageRatio,
+  usageWindows,
+  type UsageOptions,
+  type UsageResult,
+  type UsageTaskValues,
+  type UsageWindowInput,
+  type UsageWindowResult,
+} from './usage.ts';
+export {
+  evaluateWindows,
+  type WindowOptions,
+  type WindowResult,
+  type WindowTally,
+  type WindowsEvaluation,
+} from './windows.ts';
+export { createRng, sampleBeta, type Rng } from './rng.ts';
