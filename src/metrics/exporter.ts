@@ -9,12 +9,17 @@ import type { TrackSnapshot } from './snapshot.ts';
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export class MetricsExporter {
+  /** Track series: change only in apply(), so their text is rendered once and reused until the next apply(). */
   readonly registry = new Registry();
+  /** Process metrics: collected on every scrape. */
+  readonly processRegistry = new Registry();
+  private rendered: string | null = null;
+  private generation = 0;
   private readonly gauges = new Map<string, Gauge>();
   private readonly counters = new Map<string, Counter>();
 
   constructor(version: string) {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.processRegistry });
     const build = this.gauge('agentdrift_build_info', 'Build of the agentdrift daemon (always 1).', ['version']);
     build.set({ version }, 1);
     this.gauge('agentdrift_track_info', 'A watched track: agent, agent version and model as last reported, suite hash (always 1).', [
@@ -74,6 +79,8 @@ export class MetricsExporter {
     for (const [name, g] of this.gauges) if (name !== 'agentdrift_build_info') g.reset();
     for (const c of this.counters.values()) c.reset();
     for (const s of snapshots) this.applyOne(s);
+    this.rendered = null;
+    this.generation++;
   }
 
   private applyOne(s: TrackSnapshot): void {
@@ -110,6 +117,13 @@ export class MetricsExporter {
   }
 
   async render(): Promise<string> {
-    return this.registry.metrics();
+    let text = this.rendered;
+    if (text === null) {
+      const generation = this.generation;
+      text = await this.registry.metrics();
+      // Keep it only if no apply() came in while it was rendered.
+      if (generation === this.generation) this.rendered = text;
+    }
+    return text + (await this.processRegistry.metrics());
   }
 }

@@ -12,7 +12,7 @@ export interface CliResult {
 
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd, env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -39,7 +39,7 @@ export interface Daemon {
 /** Starts `agentdrift daemon` and resolves once it logs the address it listens on. */
 export function startDaemon(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, 'daemon'], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args, 'daemon'], { cwd: opts.cwd, env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${err}`)), 30_000);

@@ -9,13 +9,13 @@ const ready = z.object({ status: z.string(), store: z.boolean(), config: z.strin
 
 export default async function healthRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process answers', response: { 200: jsonSchema(health) } } }, async () => ({
+  app.get('/healthz', { logLevel: 'warn', schema: { tags: ['health'], summary: 'The process answers', response: { 200: jsonSchema(health) } } }, async () => ({
     status: 'ok',
   }));
 
   app.get(
     '/readyz',
-    { schema: { tags: ['health'], summary: 'Store open and config valid', response: { 200: jsonSchema(ready), 503: jsonSchema(ready) } } },
+    { logLevel: 'warn', schema: { tags: ['health'], summary: 'Store open and config valid', response: { 200: jsonSchema(ready), 503: jsonSchema(ready) } } },
     async (_req, reply) => {
       const storeOpen = ctx.store.isOpen;
       const body = { status: storeOpen ? 'ready' : 'not ready', store: storeOpen, config: ctx.configSource ?? 'embedded defaults', tracks: ctx.config.tracks.length };
@@ -25,7 +25,8 @@ export default async function healthRoutes(app: FastifyInstance, opts: { ctx: Ap
 
   app.get(
     '/metrics',
-    { schema: { tags: ['metrics'], summary: 'Prometheus exposition (see docs/metrics.md)', produces: [CONTENT_TYPE] } },
+    // Scrapes come every few seconds: they are not worth a log line each.
+    { logLevel: 'warn', schema: { tags: ['metrics'], summary: 'Prometheus exposition (see docs/metrics.md)', produces: [CONTENT_TYPE] } },
     async (_req, reply) => {
       const text = await ctx.exporter.render();
       return reply.type(CONTENT_TYPE).send(text);

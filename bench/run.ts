@@ -1,0 +1,25 @@
+/**
+ * `npm run bench [name...]`: prints the figures the issues name. With no names, runs every bench.
+ *   metrics   /metrics scrape latency and daemon memory with a year of history for 3 tracks
+ *   stats     the detector's operating figures (false alarms a year, days to detect) vs the peer's rule
+ *   executor  agentdrift's own overhead per attempt in Docker, and run time of 20 fixture tasks
+ */
+const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  metrics: async () => ({ run: (await import('./metrics.ts')).benchMetrics }),
+  stats: async () => ({ run: (await import('./stats.ts')).benchStats }),
+  executor: async () => ({ run: (await import('./executor.ts')).benchExecutor }),
+};
+
+const wanted = process.argv.slice(2);
+const names = wanted.length ? wanted : Object.keys(benches);
+for (const name of names) {
+  const load = benches[name];
+  if (!load) {
+    console.error(`unknown bench "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  console.log(`\n### bench: ${name}`);
+  await (await load()).run();
+  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
