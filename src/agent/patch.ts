@@ -1,0 +1,82 @@
+/**
+ * The candidate patch: the diff of the repository (default `/app`) in the attempt container against the task's base
+ * commit, including files the agent created, with binary hunks dropped (SWE-Bench-Pro's harness applies text patches
+ * with `git apply`). Pure builders; the runner executes the command in the container.
+ *
+ * The command stages the whole work tree into a temporary index (a copy of the repository's index, so unchanged files
+ * are not hashed again) and diffs that index against the base commit: new untracked files are included, ignored files
+ * are not, and the agent's own index, commits and branches do not matter. The repository is not modified.
+ */
+
+/** A base commit or other plain revision; rejects anything a shell or git could read as an option. */
+const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
+
+const SCRIPT = [
+  'set -e',
+  'cd "$2"',
+  'g() { git -c safe.directory="*" -c core.quotepath=false -c core.autocrlf=false -c core.safecrlf=false -c diff.noprefix=false -c diff.mnemonicPrefix=false -c diff.renames=true "$@"; }',
+  'idx="${TMPDIR:-/tmp}/agentdrift-patch-index.$$"',
+  'rm -f "$idx"',
+  'real="$(g rev-parse --git-path index)"',
+  'if [ -f "$real" ]; then cp "$real" "$idx"; fi',
+  'export GIT_INDEX_FILE="$idx"',
+  'trap \'rm -f "$idx"\' EXIT',
+  'g add -A . >/dev/null',
+  'g diff --cached --no-color --no-ext-diff --no-textconv --binary --full-index "$1" --',
+].join('\n');
+
+/** The argv that prints the candidate patch on stdout (exit code non-zero when it could not be made). */
+export function buildPatchCommand(baseCommit: string, repoDir = '/app'): string[] {
+  if (!REVISION.test(baseCommit) || baseCommit.includes('..')) {
+    throw new Error(`patch: refusing base commit ${JSON.stringify(baseCommit)}`);
+  }
+  if (!repoDir.startsWith('/')) throw new Error(`patch: repository directory must be absolute, got ${repoDir}`);
+  return ['/bin/sh', '-c', SCRIPT, 'agentdrift-patch', baseCommit, repoDir];
+}
+
+interface FileSection {
+  header: string;
+  text: string;
+}
+
+/** Splits a git diff into its preamble and one section per file (each starting with `diff --git `). */
+function splitSections(diff: string): { preamble: string; sections: FileSection[] } {
+  const lines = diff.split(/(?<=\n)/);
+  let preamble = '';
+  const sections: FileSection[] = [];
+  let current: FileSection | null = null;
+  for (const line of lines) {
+    if (line.startsWith('diff --git ')) {
+      current = { header: line.replace(/\r?\n$/, ''), text: line };
+      sections.push(current);
+    } else if (current) {
+      current.text += line;
+    } else {
+      preamble += line;
+    }
+  }
+  return { preamble, sections };
+}
+
+function isBinarySection(text: string): boolean {
+  return /^GIT binary patch\r?$/m.test(text) || /^Binary files .* differ\r?$/m.test(text);
+}
+
+/** `diff --git a/x b/y` -> `y` (best effort; quoted names are returned as written). */
+function fileOf(header: string): string {
+  const m = /^diff --git (?:"?a\/.*?"?) "?b\/(.*?)"?$/.exec(header);
+  return m?.[1] ?? header.slice('diff --git '.length);
+}
+
+/** The files whose sections are binary (`GIT binary patch` or `Binary files ... differ`). */
+export function listBinaryFiles(diff: string): string[] {
+  return splitSections(diff)
+    .sections.filter((s) => isBinarySection(s.text))
+    .map((s) => fileOf(s.header));
+}
+
+/** The diff without the sections of binary files; text sections are kept byte for byte. */
+export function dropBinaryHunks(diff: string): string {
+  const { preamble, sections } = splitSections(diff);
+  return preamble + sections.filter((s) => !isBinarySection(s.text)).map((s) => s.text).join('');
+}
