@@ -1,0 +1,2 @@
+export * from './runtime.js';
+export { DockerRuntime, DockerStreamDemuxer, TOOL_VOLUME_MARKER, isEngineDown, toInfraError, type DockerRuntimeOptions } from './docker.js';
