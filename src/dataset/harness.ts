@@ -4,6 +4,7 @@
  * `<dataDir>/harness/<commit>/<instance id>/`, reused without network) or from a local clone (read in place).
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -83,6 +84,43 @@ export async function loadHarnessFiles(
   return { runScript, parser, env };
 }
 
+export interface PrefetchResult {
+  files: Map<string, HarnessFiles>;
+  /** Tasks whose files are missing or unreadable, with the reason (a HarnessError message). */
+  failed: Array<{ instanceId: string; reason: string }>;
+}
+
+/**
+ * Fetch (or read) the harness files of many tasks, a few at a time, e.g. when a suite is frozen: every task that
+ * lacks a file is reported instead of failing the whole batch. Other errors (a full disk…) still throw.
+ */
+export async function prefetchHarnessFiles(
+  instanceIds: readonly string[],
+  source: HarnessSource,
+  dataDir: string,
+  options: HttpOptions & { concurrency?: number; onTask?: (instanceId: string, ok: boolean) => void } = {},
+): Promise<PrefetchResult> {
+  const files = new Map<string, HarnessFiles>();
+  const failed: PrefetchResult['failed'] = [];
+  const queue = [...new Set(instanceIds)];
+  const worker = async (): Promise<void> => {
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      try {
+        files.set(id, await loadHarnessFiles(id, source, dataDir, options));
+        options.onTask?.(id, true);
+      } catch (e) {
+        if (!(e instanceof HarnessError)) throw e;
+        failed.push({ instanceId: id, reason: e.message });
+        options.onTask?.(id, false);
+      }
+    }
+  };
+  const concurrency = Math.max(1, Math.min(options.concurrency ?? 4, queue.length));
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  failed.sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
+  return { files, failed };
+}
+
 /**
  * What identifies the harness in a suite hash: the pinned commit, or for a local clone its HEAD commit
  * (`local:<absolute path>` when it is not a git work tree).
@@ -142,7 +180,7 @@ async function readRemote(
     throw new HarnessError(instanceId, rel, `not found at harness commit ${source.commit} of ${source.repo} (${url})`);
   }
   await mkdir(dir, { recursive: true });
-  const part = `${cached}.${process.pid}.part`;
+  const part = `${cached}.${process.pid}.${randomUUID().slice(0, 8)}.part`;
   await writeFile(part, text);
   await rename(part, cached);
   return text;

@@ -2,7 +2,7 @@
  * The room's only network code: download a file with progress and sha256, fetch a small text file, and retry
  * transient failures. Files land atomically (written to `.part`, renamed when complete and verified).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,7 +39,8 @@ export interface DownloadResult {
 /** Download `url` to `dest`, streaming, hashing and reporting progress as bytes arrive. */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   await mkdir(path.dirname(dest), { recursive: true });
-  const part = `${dest}.${process.pid}.part`;
+  // Unique per call: two loads of the same file at once must not write into one another's partial file.
+  const part = `${dest}.${process.pid}.${randomUUID().slice(0, 8)}.part`;
   try {
     const { bytes, sha256 } = await withRetries(url, options, async () => {
       const response = await request(url, options);

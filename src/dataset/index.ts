@@ -36,7 +36,9 @@ export {
   harnessFileUrl,
   harnessRevision,
   loadHarnessFiles,
+  prefetchHarnessFiles,
   type HarnessFiles,
+  type PrefetchResult,
 } from './harness.ts';
 export { allocate, selectTasks, stratifiedSample, suiteHash, type SelectionSpec } from './select.ts';
 export { describeTasks, formatTaskJson, formatTaskTable, type TaskDescription } from './describe.ts';

@@ -94,7 +94,8 @@ export async function ensureHubFile(
   if (await exists(file)) {
     const actual = await sha256OfFile(file);
     if (expected === undefined || expected === actual) {
-      await writeFile(sidecar, `${actual}\n`);
+      const recorded = await readFile(sidecar, 'utf8').catch(() => '');
+      if (recorded.trim() !== actual) await writeFile(sidecar, `${actual}\n`);
       return { path: file, sha256: actual, downloaded: false };
     }
   }

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { harnessRevision, loadHarnessFiles } from '../../src/dataset/harness.ts';
+import { harnessRevision, loadHarnessFiles, prefetchHarnessFiles } from '../../src/dataset/harness.ts';
 import type { DownloadProgress } from '../../src/dataset/http.ts';
 import { hubCachePath, loadDataset } from '../../src/dataset/load.ts';
 import {
@@ -297,5 +297,22 @@ describe('harness files', () => {
     git('add', 'f');
     git('commit', '-q', '-m', 'x');
     expect(await harnessRevision({ kind: 'local', path: repo })).toBe(git('rev-parse', 'HEAD'));
+  });
+});
+
+describe('prefetchHarnessFiles', () => {
+  it('fetches many tasks, reporting the ones the harness lacks instead of failing the batch', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const result = await prefetchHarnessFiles(
+      [GO_ID, JS_ID, PY_ID, GO_ID, TS_ID],
+      { kind: 'remote', baseUrl, repo: 'acme/harness', commit: COMMIT },
+      dataDir,
+      { concurrency: 2, onTask: (id, ok) => seen.push([id, ok]) },
+    );
+    expect([...result.files.keys()].sort()).toEqual([PY_ID, GO_ID].sort());
+    expect(result.failed.map((f) => f.instanceId)).toEqual([JS_ID, TS_ID].sort());
+    expect(result.failed[0]?.reason).toMatch(/not found at harness commit/);
+    expect(seen).toHaveLength(4);
+    expect(result.files.get(PY_ID)?.env).toEqual({ PYTHONDONTWRITEBYTECODE: '1', PYTEST_ADDOPTS: '-p no:cacheprovider --tb=short' });
   });
 });
