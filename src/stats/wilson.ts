@@ -5,7 +5,7 @@
  *   centre = (phat + z^2 / 2n) / (1 + z^2 / n)
  *   half   = z * sqrt(phat (1 - phat) / n + z^2 / 4n^2) / (1 + z^2 / n)
  *
- * Same arithmetic as statsmodels `proportion_confint(method='wilson')`. Bounds are clamped to [0, 1].
+ * Same arithmetic as statsmodels `proportion_confint(method='wilson')`. Bounds are clamped to [0, 1], and are exactly 0 (no passes) or 1 (all passed) at the edges.
  * With n = 0 there is no information: estimate, lower and upper are all NaN (callers show "no data").
  */
 import { normalInv } from './dist.ts';
@@ -31,7 +31,8 @@ export function wilson(passes: number, n: number, confidence = 0.95): WilsonInte
   const half = (z * Math.sqrt((phat * (1 - phat)) / n + z2 / (4 * n * n))) / denom;
   return {
     estimate: phat,
-    lower: Math.max(0, centre - half),
-    upper: Math.min(1, centre + half),
+    // The exact bounds are 0 when passes = 0 and 1 when passes = n; rounding would give 1e-17 away from them.
+    lower: passes === 0 ? 0 : Math.max(0, centre - half),
+    upper: passes === n ? 1 : Math.min(1, centre + half),
   };
 }
