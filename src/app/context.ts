@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config, LoadedConfig, Secrets, TrackConfig } from '../config/index.ts';
 import { MetricsExporter } from '../metrics/exporter.ts';
 import { computeSnapshot, type TrackSnapshot } from '../metrics/snapshot.ts';
+import { StoredThresholdCache } from '../regression/evaluate.ts';
 import { Store } from '../store/store.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -28,6 +29,7 @@ export class AppContext {
   readonly store: Store;
   readonly exporter: MetricsExporter;
   private readonly snapshots = new Map<string, TrackSnapshot>();
+  private readonly thresholds: StoredThresholdCache;
 
   constructor(
     loaded: LoadedConfig,
@@ -39,6 +41,7 @@ export class AppContext {
     this.configSource = loaded.source;
     this.store = store ?? Store.open(loaded.config.dataDir);
     this.exporter = new MetricsExporter(VERSION);
+    this.thresholds = new StoredThresholdCache(this.store);
     for (const t of this.config.tracks) this.store.ensureTrack({ name: t.name, agent: t.agent, model: t.model });
     this.refresh();
   }
@@ -60,7 +63,7 @@ export class AppContext {
   refresh(track?: string): void {
     const started = performance.now();
     const tracks = track ? [this.track(track)] : this.config.tracks;
-    for (const t of tracks) this.snapshots.set(t.name, computeSnapshot(this.store, t, { confidence: this.config.statistics.confidence }));
+    for (const t of tracks) this.snapshots.set(t.name, computeSnapshot(this.store, t, { statistics: this.config.statistics, thresholds: this.thresholds }));
     this.exporter.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
     this.log.debug({ track: track ?? 'all', ms: Math.round(performance.now() - started) }, 'figures recomputed');
   }

@@ -9,6 +9,8 @@ import { createLogger } from '../app/log.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
 import { exportHistory, importHistoryFile } from '../history/import.ts';
+import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
+import { baselineSummary, setBaseline } from '../regression/service.ts';
 import { startServer } from '../server/server.ts';
 
 interface GlobalOptions {
@@ -83,6 +85,50 @@ export function buildProgram(): Command {
       }
     });
 
+  const baseline = program.command('baseline').description('show or set the baseline a track is compared with');
+  baseline
+    .command('set')
+    .description('set a fixed p0, or freeze a reference period per task (a logged change: who, when, why)')
+    .requiredOption('-t, --track <name>', 'track')
+    .option('--p0 <x>', 'fixed baseline pass rate, 0..1')
+    .option('--from <iso>', 'start of the reference period (with --p0: when monitoring starts; default now)')
+    .option('--to <iso>', 'end of the reference period')
+    .option('--reason <text>', 'why the baseline changes', 'set from the command line')
+    .option('--by <name>', 'who changes it', process.env.USER ?? 'cli')
+    .action((o: { track: string; p0?: string; from?: string; to?: string; reason: string; by: string }, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        let req: BaselineRequest;
+        if (o.p0 !== undefined) {
+          if (o.to !== undefined) throw new BaselineError('--to goes with --from for a reference period, not with --p0');
+          const p0 = Number(o.p0);
+          if (o.p0.trim() === '' || Number.isNaN(p0)) throw new BaselineError(`--p0: got ${JSON.stringify(o.p0)}; expected a number between 0 and 1`);
+          req = { p0, from: o.from };
+        } else if (o.from !== undefined && o.to !== undefined) {
+          req = { from: o.from, to: o.to };
+        } else {
+          throw new BaselineError('give --p0 X, or --from ISO --to ISO');
+        }
+        const row = setBaseline(ctx, o.track, req, { by: o.by, reason: o.reason });
+        console.log(JSON.stringify(baselineSummary(row), null, 1));
+      } finally {
+        ctx.close();
+      }
+    });
+  baseline
+    .command('list')
+    .description('every baseline the track has had, newest (in force) first')
+    .requiredOption('-t, --track <name>', 'track')
+    .action((o: { track: string }, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        ctx.track(o.track);
+        console.log(JSON.stringify(ctx.store.listBaselines(o.track).map(baselineSummary), null, 1));
+      } finally {
+        ctx.close();
+      }
+    });
+
   return program;
 }
 
@@ -93,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError) {
       console.error(`agentdrift: ${e.message}`);
       return 2;
     }

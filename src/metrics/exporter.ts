@@ -45,6 +45,16 @@ export class MetricsExporter {
     this.gauge('agentdrift_last_success_timestamp_seconds', 'End of the most recent completed run (Unix seconds).', ['track']);
     this.gauge('agentdrift_next_run_timestamp_seconds', 'Next scheduled run (Unix seconds).', ['track']);
     this.gauge('agentdrift_run_in_progress', '1 while a run of the track is going on.', ['track']);
+    this.gauge('agentdrift_baseline_pass_rate', 'Pass rate of the baseline in force (p0, or pooled rate of the reference period).', ['track']);
+    this.gauge('agentdrift_baseline_ready', '1 once the track has a baseline; the regression series are absent until then.', ['track']);
+    this.gauge('agentdrift_regression_p_value', 'Raw one-sided p of the window test against the baseline (binomial, CMH or Fisher).', tw);
+    this.gauge('agentdrift_regression_p_value_adjusted', 'Holm-adjusted p across the 1d, 7d and 30d windows.', tw);
+    this.gauge('agentdrift_regression_significant', '1 when the Holm-adjusted p is below statistics.alpha.', tw);
+    this.gauge('agentdrift_minimum_detectable_drop', 'Drop in pass rate (fraction) the window test detects with 80% power.', tw);
+    this.gauge('agentdrift_cusum_statistic', 'Risk-adjusted Bernoulli CUSUM statistic since the baseline.', ['track']);
+    this.gauge('agentdrift_cusum_threshold', 'CUSUM threshold h (simulated: mean days to a false signal >= the horizon).', ['track']);
+    this.gauge('agentdrift_usage_ratio', 'Geometric-mean ratio of the window to the baseline median, per task.', ['track', 'window', 'metric']);
+    this.gauge('agentdrift_usage_regression_significant', '1 when usage went up significantly (Holm) and beyond the practical ratio.', ['track', 'window', 'metric']);
     this.counter('agentdrift_attempts_total', 'Attempts stored, by outcome.', ['track', 'outcome']);
     this.counter('agentdrift_tokens_total', 'Tokens used by the agent, by type.', ['track', 'type']);
     this.counter('agentdrift_cost_usd_total', 'Cost of the agent, USD.', ['track']);
@@ -103,6 +113,27 @@ export class MetricsExporter {
       setIf('agentdrift_mean_turns', l, w.meanTurns);
       setIf('agentdrift_mean_tool_calls', l, w.meanToolCalls);
       if (w.meanTokens) for (const type of TOKEN_TYPES) this.g('agentdrift_mean_tokens').set({ ...l, type }, w.meanTokens[type]);
+    }
+    const reg = s.regression;
+    this.g('agentdrift_baseline_ready').set({ track }, reg.baseline ? 1 : 0);
+    if (reg.baseline) {
+      setIf('agentdrift_baseline_pass_rate', { track }, reg.baseline.passRate);
+      for (const w of reg.windows) {
+        const l = { track, window: w.window };
+        setIf('agentdrift_regression_p_value', l, w.p);
+        setIf('agentdrift_regression_p_value_adjusted', l, w.pAdjusted);
+        if (w.method !== 'none') this.g('agentdrift_regression_significant').set(l, w.significant ? 1 : 0);
+        setIf('agentdrift_minimum_detectable_drop', l, w.minimumDetectableDrop);
+      }
+      if (reg.cusum) {
+        this.g('agentdrift_cusum_statistic').set({ track }, reg.cusum.statistic);
+        this.g('agentdrift_cusum_threshold').set({ track }, reg.cusum.threshold);
+      }
+      for (const u of reg.usage) {
+        const l = { track, window: u.window, metric: u.metric };
+        setIf('agentdrift_usage_ratio', l, u.ratio);
+        if (Number.isFinite(u.p)) this.g('agentdrift_usage_regression_significant').set(l, u.significant ? 1 : 0);
+      }
     }
     const secs = (v: number | null) => (v === null ? null : v / 1000);
     setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));

@@ -2,7 +2,9 @@
  * A track's precomputed figures: what /metrics and GET /api/tracks/:track serve. Computed from the store when a
  * run or an import finishes, never on a scrape, so a scrape stays fast with years of history.
  */
-import type { TrackConfig } from '../config/index.ts';
+import type { Config, TrackConfig } from '../config/index.ts';
+import { evaluateRegression, type RegressionFigures } from '../regression/evaluate.ts';
+import type { ThresholdCache } from '../stats/index.ts';
 import { nextRuns } from '../scheduler/cron.ts';
 import type { Store, TrackTotals } from '../store/store.ts';
 import { DAY_MS, summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
@@ -23,10 +25,12 @@ export interface TrackSnapshot {
   lastSuccessMs: number | null;
   nextRunMs: number | null;
   runInProgress: boolean;
+  regression: RegressionFigures;
 }
 
 export interface SnapshotOptions {
-  confidence: number;
+  statistics: Config['statistics'];
+  thresholds: ThresholdCache;
   now?: number;
 }
 
@@ -37,7 +41,7 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const endMs = store.latestFinishedRunEnd(track.name);
   const longest = Math.max(...WINDOWS.map((w) => w.days));
   const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
-  const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.confidence));
+  const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
   const lastFinished = store.latestRun(track.name, FINISHED);
   const lastSuccess = store.latestRun(track.name, ['completed']);
   const latest = store.latestRun(track.name);
@@ -60,5 +64,6 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
     nextRunMs: next ? next.getTime() : null,
     runInProgress: latest?.state === 'running',
+    regression: evaluateRegression(store, track, opts.statistics, { endMs, facts }, opts.thresholds, opts.now),
   };
 }

@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { UnknownTrackError, VERSION, type AppContext } from '../app/context.ts';
 import { bearerGuard } from './auth.ts';
 import healthRoutes from './routes/health.ts';
+import baselineRoutes from './routes/baselines.ts';
 import runRoutes from './routes/runs.ts';
 import trackRoutes from './routes/tracks.ts';
 
@@ -45,4 +46,5 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(healthRoutes, { ctx });
   await fastify.register(trackRoutes, { ctx, requireToken });
   await fastify.register(runRoutes, { ctx });
+  await fastify.register(baselineRoutes, { ctx, requireToken });
 }

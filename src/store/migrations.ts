@@ -74,4 +74,31 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX attempts_by_track_end ON attempts (track_id, ended_at);
     `,
   },
+  {
+    version: 2,
+    name: 'baselines and cached CUSUM thresholds',
+    sql: `
+      CREATE TABLE baselines (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('fixed', 'reference')),
+        p0 REAL CHECK (p0 IS NULL OR (p0 >= 0 AND p0 <= 1)),
+        from_ms INTEGER,
+        to_ms INTEGER,
+        per_task TEXT,
+        monitor_from_ms INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        config_spec TEXT,
+        CHECK ((kind = 'fixed' AND p0 IS NOT NULL) OR (kind = 'reference' AND from_ms IS NOT NULL AND to_ms IS NOT NULL AND per_task IS NOT NULL))
+      );
+      CREATE INDEX baselines_by_track ON baselines (track_id, id);
+      CREATE TABLE cusum_thresholds (
+        key TEXT PRIMARY KEY,
+        result TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -41,6 +41,32 @@ export interface TrackTotals {
   costUsd: number;
 }
 
+export interface TaskCount {
+  passes: number;
+  trials: number;
+}
+
+export interface BaselineInput {
+  kind: 'fixed' | 'reference';
+  p0: number | null;
+  fromMs: number | null;
+  toMs: number | null;
+  /** Frozen per-task counts of the reference period. */
+  perTask: Record<string, TaskCount> | null;
+  /** The CUSUM counts attempts that ended after this instant. */
+  monitorFromMs: number;
+  createdBy: string;
+  reason: string;
+  /** For baselines that came from the config file: the spec they came from. */
+  configSpec: string | null;
+}
+
+export interface BaselineRow extends BaselineInput {
+  id: number;
+  track: string;
+  createdAt: string;
+}
+
 export interface ImportedRun extends Omit<RunInput, 'track'> {
   externalKey: string;
   attempts: AttemptInput[];
@@ -306,6 +332,78 @@ export class Store {
     const attemptsByOutcome = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } as Record<Outcome, number>;
     for (const r of byOutcome) attemptsByOutcome[r.outcome] = r.n;
     return { attemptsByOutcome, inputTokens: sums.i, outputTokens: sums.o, cacheReadTokens: sums.cr, cacheCreationTokens: sums.cc, costUsd: sums.c };
+  }
+
+  // --- baselines ----------------------------------------------------------------------------------------------
+
+  /** Records a baseline change (who, when, why); the newest one is in force. */
+  insertBaseline(track: string, b: BaselineInput, now = Date.now()): BaselineRow {
+    const id = this.trackId(track);
+    const res = this.db
+      .prepare(`INSERT INTO baselines (track_id, kind, p0, from_ms, to_ms, per_task, monitor_from_ms, created_at, created_by, reason, config_spec)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, b.kind, b.p0, b.fromMs, b.toMs, b.perTask ? JSON.stringify(b.perTask) : null, b.monitorFromMs, now, b.createdBy, b.reason, b.configSpec);
+    return this.listBaselines(track).find((x) => x.id === Number(res.lastInsertRowid)) as BaselineRow;
+  }
+
+  /** Newest first. */
+  listBaselines(track: string): BaselineRow[] {
+    const id = this.trackId(track);
+    const rows = this.db
+      .prepare(`SELECT b.id, t.name AS track, kind, p0, from_ms, to_ms, per_task, monitor_from_ms, b.created_at, created_by, reason, config_spec
+        FROM baselines b JOIN tracks t ON t.id = b.track_id WHERE b.track_id = ? ORDER BY b.id DESC`)
+      .all(id) as {
+      id: number; track: string; kind: 'fixed' | 'reference'; p0: number | null; from_ms: number | null; to_ms: number | null;
+      per_task: string | null; monitor_from_ms: number; created_at: number; created_by: string; reason: string; config_spec: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      track: r.track,
+      kind: r.kind,
+      p0: r.p0,
+      fromMs: r.from_ms,
+      toMs: r.to_ms,
+      perTask: r.per_task ? (JSON.parse(r.per_task) as Record<string, TaskCount>) : null,
+      monitorFromMs: r.monitor_from_ms,
+      createdAt: iso(r.created_at) as string,
+      createdBy: r.created_by,
+      reason: r.reason,
+      configSpec: r.config_spec,
+    }));
+  }
+
+  activeBaseline(track: string): BaselineRow | null {
+    return this.listBaselines(track)[0] ?? null;
+  }
+
+  /** Passes and trials per task of the attempts that ended in [fromMs, toMs], infra errors left out. */
+  perTaskCounts(track: string, fromMs: number, toMs: number): Record<string, TaskCount> {
+    const id = this.trackId(track);
+    const rows = this.db
+      .prepare(`SELECT task_id AS taskId, SUM(outcome = 'resolved') AS passes, COUNT(*) AS trials FROM attempts
+        WHERE track_id = ? AND ended_at >= ? AND ended_at <= ? AND outcome != 'infra_error' GROUP BY task_id ORDER BY task_id`)
+      .all(id, fromMs, toMs) as { taskId: string; passes: number; trials: number }[];
+    return Object.fromEntries(rows.map((r) => [r.taskId, { passes: r.passes, trials: r.trials }]));
+  }
+
+  /** The finished runs of a track, oldest first: start, end (for the auto baseline and the volume estimate). */
+  finishedRunSpans(track: string, limit: number): { startedAtMs: number; endedAtMs: number }[] {
+    const id = this.trackId(track);
+    return this.db
+      .prepare(`SELECT started_at AS startedAtMs, ended_at AS endedAtMs FROM runs WHERE track_id = ? AND ended_at IS NOT NULL
+        AND state NOT IN ('running', 'pending', 'skipped') ORDER BY ended_at LIMIT ?`)
+      .all(id, limit) as { startedAtMs: number; endedAtMs: number }[];
+  }
+
+  // --- CUSUM thresholds (a cache: losing it only costs a simulation) -------------------------------------------
+
+  loadThresholds<T>(): [string, T][] {
+    const rows = this.db.prepare('SELECT key, result FROM cusum_thresholds').all() as { key: string; result: string }[];
+    return rows.map((r) => [r.key, JSON.parse(r.result) as T]);
+  }
+
+  saveThreshold(key: string, result: unknown): void {
+    this.db.prepare('INSERT OR REPLACE INTO cusum_thresholds (key, result, created_at) VALUES (?, ?, ?)').run(key, JSON.stringify(result), Date.now());
   }
 
   // --- import -------------------------------------------------------------------------------------------------

@@ -76,4 +76,19 @@ describe('agentdrift command line', () => {
     const m = await runCli(['--config', file, 'metrics']);
     expect(m.stdout).toContain('agentdrift_attempts_total{track="fixture",outcome="unresolved"} 0');
   });
+
+  it('sets and lists baselines from the command line, and names a bad argument', async () => {
+    const { file } = configFile();
+    await runCli(['--config', file, 'import', '--track', 'fixture', HISTORY]);
+    const set = await runCli(['--config', file, 'baseline', 'set', '--track', 'fixture', '--p0', '0.5', '--reason', 'peer-compatible', '--by', 'bob']);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ kind: 'fixed', p0: 0.5, createdBy: 'bob', reason: 'peer-compatible' });
+    const list = await runCli(['--config', file, 'baseline', 'list', '--track', 'fixture']);
+    expect(JSON.parse(list.stdout).map((b: { createdBy: string }) => b.createdBy)).toEqual(['bob', 'auto']);
+    const bad = await runCli(['--config', file, 'baseline', 'set', '--track', 'fixture', '--p0', 'half']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--p0: got "half"');
+    const none = await runCli(['--config', file, 'baseline', 'set', '--track', 'fixture']);
+    expect(none.stderr).toContain('give --p0 X, or --from ISO --to ISO');
+  });
 });

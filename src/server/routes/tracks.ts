@@ -5,7 +5,9 @@ import { ImportError } from '../../history/format.ts';
 import { importHistoryText } from '../../history/import.ts';
 import type { TrackSnapshot } from '../../metrics/snapshot.ts';
 import type { RunRow } from '../../model/types.ts';
+import { baselineSummary } from '../../regression/service.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
+import { baselineBody } from './baselines.ts';
 
 const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 const nullableNumber = z.number().nullable();
@@ -43,7 +45,75 @@ const trackSummary = z.object({
   windows: z.array(windowBody),
 });
 
+const finite = (v: number) => (Number.isFinite(v) ? v : null);
+
+const statistics = z.object({
+  baselineReady: z.boolean(),
+  baseline: baselineBody.nullable(),
+  alpha: z.number(),
+  windows: z.array(
+    z.object({
+      window: z.string(),
+      method: z.string(),
+      n: z.number().int(),
+      passes: z.number().int(),
+      testN: z.number(),
+      testPasses: z.number(),
+      strata: z.number().int(),
+      coverage: nullableNumber,
+      baselineRate: nullableNumber,
+      p: nullableNumber,
+      pAdjusted: nullableNumber,
+      significant: z.boolean(),
+      minimumDetectableDrop: nullableNumber,
+    }),
+  ),
+  cusum: z
+    .object({
+      statistic: z.number(),
+      threshold: z.number(),
+      signal: z.boolean(),
+      attempts: z.number().int(),
+      since: z.string(),
+      oddsRatio: z.number(),
+      horizonDays: z.number(),
+      attemptsPerDay: z.number(),
+      inControlArlDays: z.number(),
+    })
+    .nullable(),
+  usage: z.array(
+    z.object({ metric: z.string(), window: z.string(), ratio: nullableNumber, p: nullableNumber, pAdjusted: nullableNumber, significant: z.boolean(), tasks: z.number().int() }),
+  ),
+});
+
+function presentStatistics(ctx: AppContext, s: TrackSnapshot): z.infer<typeof statistics> {
+  const r = s.regression;
+  return {
+    baselineReady: r.baseline !== null,
+    baseline: r.baseline ? baselineSummary(r.baseline) : null,
+    alpha: ctx.config.statistics.alpha,
+    windows: r.windows.map((w) => ({
+      window: w.window,
+      method: w.method,
+      n: w.n,
+      passes: w.passes,
+      testN: w.testN,
+      testPasses: w.testPasses,
+      strata: w.strata,
+      coverage: finite(w.coverage),
+      baselineRate: finite(w.baselineRate),
+      p: finite(w.p),
+      pAdjusted: finite(w.pAdjusted),
+      significant: w.significant,
+      minimumDetectableDrop: finite(w.minimumDetectableDrop),
+    })),
+    cusum: r.cusum,
+    usage: r.usage.map((u) => ({ ...u, ratio: finite(u.ratio), p: finite(u.p), pAdjusted: finite(u.pAdjusted) })),
+  };
+}
+
 const trackDetail = trackSummary.extend({
+  statistics,
   windowsEndAt: z.string().nullable(),
   totals: z.object({
     attemptsByOutcome: z.record(z.string(), z.number()),
@@ -125,6 +195,7 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       return {
         ...summary(ctx, s),
         windowsEndAt: iso(s.windowEndMs),
+        statistics: presentStatistics(ctx, s),
         totals: s.totals,
         config: { model: t.model, samplesPerTask: t.samplesPerTask, concurrency: t.concurrency, limits: t.limits, baseline: t.baseline, suite: t.suite },
       };

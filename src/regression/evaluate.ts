@@ -1,0 +1,166 @@
+/**
+ * A track's regression figures, from the store and the pure statistics (src/stats):
+ *  - fixed-window tests (1d, 7d, 30d) against the baseline, Holm-corrected, with minimum detectable drops;
+ *  - the risk-adjusted Bernoulli CUSUM over every attempt since the baseline, with its simulated threshold h
+ *    (cached per baseline, volume, R and horizon, in memory and in the store);
+ *  - usage regressions (cost, tokens, duration, turns, tool calls) against the reference period.
+ */
+import type { Config, TrackConfig } from '../config/index.ts';
+import {
+  baselinePassRate,
+  evaluateWindows,
+  ThresholdCache,
+  trackCusum,
+  trackThreshold,
+  usageWindows,
+  type ThresholdResult,
+  type WindowResult,
+} from '../stats/index.ts';
+import type { AttemptFacts, BaselineRow, Store, TaskCount } from '../store/store.ts';
+import { WINDOWS, DAY_MS } from '../metrics/windows.ts';
+import { referenceVolume, resolveBaseline, toStatsBaseline } from './baseline.ts';
+
+export const USAGE_METRICS = ['cost', 'input_tokens', 'output_tokens', 'duration', 'turns', 'tool_calls'] as const;
+export type UsageMetric = (typeof USAGE_METRICS)[number];
+
+const usageValue: Record<UsageMetric, (a: AttemptFacts) => number | null> = {
+  cost: (a) => a.costUsd,
+  input_tokens: (a) => a.inputTokens,
+  output_tokens: (a) => a.outputTokens,
+  duration: (a) => (a.agentDurationMs === null ? null : a.agentDurationMs / 1000),
+  turns: (a) => a.turns,
+  tool_calls: (a) => a.toolCalls,
+};
+
+export interface RegressionFigures {
+  baseline: (BaselineRow & { passRate: number; tasks: number; trials: number }) | null;
+  windows: WindowResult[];
+  cusum: {
+    statistic: number;
+    threshold: number;
+    signal: boolean;
+    attempts: number;
+    since: string;
+    oddsRatio: number;
+    horizonDays: number;
+    attemptsPerDay: number;
+    inControlArlDays: number;
+  } | null;
+  usage: { metric: UsageMetric; window: string; ratio: number; p: number; pAdjusted: number; significant: boolean; tasks: number }[];
+}
+
+/** The threshold cache, kept in memory and persisted in the store so a restart does not simulate again. */
+export class StoredThresholdCache extends ThresholdCache {
+  constructor(private readonly store: Store) {
+    super(store.loadThresholds<ThresholdResult>());
+  }
+
+  override set(...args: Parameters<ThresholdCache['set']>): void {
+    super.set(...args);
+    this.store.saveThreshold(ThresholdCache.key(args[0]), args[1]);
+  }
+}
+
+const NOT_READY: RegressionFigures = { baseline: null, windows: [], cusum: null, usage: [] };
+
+export function evaluateRegression(
+  store: Store,
+  track: TrackConfig,
+  stats: Config['statistics'],
+  window: { endMs: number | null; facts: readonly AttemptFacts[] },
+  cache: ThresholdCache,
+  now = Date.now(),
+): RegressionFigures {
+  const row = resolveBaseline(store, track, now);
+  if (!row) return NOT_READY;
+  const baseline = toStatsBaseline(row);
+  const counts = Object.values(row.perTask ?? {});
+  const info = {
+    ...row,
+    passRate: baselinePassRate(baseline),
+    tasks: counts.length,
+    trials: counts.reduce((s, c) => s + c.trials, 0),
+  };
+
+  // Fixed-window tests over the same windows as the pass-rate gauges.
+  const windows =
+    window.endMs === null
+      ? []
+      : evaluateWindows(
+          baseline,
+          WINDOWS.map((w) => ({ window: w.name, perTask: tally(window.facts, (window.endMs as number) - w.days * DAY_MS, window.endMs as number) })),
+          { alpha: stats.alpha, confidence: stats.confidence },
+        ).results;
+
+  // CUSUM over every counted attempt since the baseline, in time order.
+  const monitored = store.attemptFacts(track.name, row.monitorFromMs, Number.MAX_SAFE_INTEGER).filter((a) => a.outcome !== 'infra_error');
+  const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
+  const threshold = trackThreshold(baseline, { attemptsPerDay: volume, R: stats.cusumOddsRatio, horizonDays: stats.cusumHorizonDays }, cache);
+  const statistic = trackCusum(baseline, monitored.map((a) => ({ taskId: a.taskId, success: a.outcome === 'resolved' })), stats.cusumOddsRatio);
+  const cusum = {
+    statistic,
+    threshold: threshold.h,
+    signal: statistic > threshold.h,
+    attempts: monitored.length,
+    since: new Date(row.monitorFromMs).toISOString(),
+    oddsRatio: stats.cusumOddsRatio,
+    horizonDays: stats.cusumHorizonDays,
+    attemptsPerDay: volume,
+    inControlArlDays: threshold.arlDays,
+  };
+
+  // Usage: only against a reference period (a fixed p0 says nothing about cost or tokens).
+  const usage: RegressionFigures['usage'] = [];
+  if (row.kind === 'reference' && window.endMs !== null && row.fromMs !== null && row.toMs !== null) {
+    const base = store.attemptFacts(track.name, row.fromMs - 1, row.toMs).filter((a) => a.outcome !== 'infra_error');
+    for (const metric of USAGE_METRICS) {
+      const value = usageValue[metric];
+      const baseByTask = valuesByTask(base, value);
+      const inputs = WINDOWS.map((w) => {
+        const from = (window.endMs as number) - w.days * DAY_MS;
+        const inWindow = window.facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > from && a.endedAtMs <= (window.endMs as number));
+        const byTask = valuesByTask(inWindow, value);
+        return { window: w.name, tasks: [...byTask].filter(([id]) => baseByTask.has(id)).map(([id, v]) => ({ window: v, baseline: baseByTask.get(id) as number[] })) };
+      });
+      for (const r of usageWindows(inputs, { alpha: stats.alpha, threshold: stats.usageRatioThreshold })) {
+        usage.push({ metric, window: r.window, ratio: r.ratio, p: r.p, pAdjusted: r.pAdjusted, significant: r.significant, tasks: r.n });
+      }
+    }
+  }
+  return { baseline: info, windows, cusum, usage };
+}
+
+function tally(facts: readonly AttemptFacts[], fromMs: number, toMs: number): Map<string, TaskCount> {
+  const m = new Map<string, TaskCount>();
+  for (const a of facts) {
+    if (a.outcome === 'infra_error' || a.endedAtMs <= fromMs || a.endedAtMs > toMs) continue;
+    const c = m.get(a.taskId) ?? { passes: 0, trials: 0 };
+    c.trials++;
+    if (a.outcome === 'resolved') c.passes++;
+    m.set(a.taskId, c);
+  }
+  return m;
+}
+
+function valuesByTask(facts: readonly AttemptFacts[], value: (a: AttemptFacts) => number | null): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const a of facts) {
+    const v = value(a);
+    if (v === null) continue;
+    const list = m.get(a.taskId) ?? [];
+    list.push(v);
+    m.set(a.taskId, list);
+  }
+  return m;
+}
+
+/** Counted attempts per finished run over the last 30 days, else the configured suite size x samples. */
+function observedVolume(store: Store, track: TrackConfig): number {
+  const spans = store.finishedRunSpans(track.name, 100_000);
+  const end = spans.at(-1)?.endedAtMs;
+  const configured = (track.suite.ids.length || track.suite.size) * track.samplesPerTask;
+  if (end === undefined) return configured;
+  const recent = spans.filter((s) => s.endedAtMs > end - 30 * DAY_MS);
+  const attempts = store.attemptFacts(track.name, end - 30 * DAY_MS, end).filter((a) => a.outcome !== 'infra_error').length;
+  return recent.length ? attempts / recent.length : configured;
+}

@@ -1,0 +1,149 @@
+/**
+ * Regression detection fed from the store: the auto baseline, the CUSUM crossing after an injected drop and staying
+ * below without one, the baseline API, and the regression series being absent (not zero) until a baseline exists.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importHistoryText } from '../../src/history/import.ts';
+import { buildServer } from '../../src/server/server.ts';
+import { generateRuns, historyDocument, type HistoryRun } from '../helpers/history.ts';
+import { makeContext, type TestContext } from '../helpers/context.ts';
+
+let t: TestContext;
+let app: FastifyInstance | null = null;
+afterEach(async () => {
+  await app?.close();
+  app = null;
+  t?.cleanup();
+});
+
+const importRuns = (track: string, runs: HistoryRun[]) => importHistoryText(t.ctx, track, historyDocument(runs), { fileName: 'generated' });
+
+function gauges(text: string, name: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`)) m.set(line.slice(name.length, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return m;
+}
+
+/** Imports day by day after the baseline period; returns the first day index whose CUSUM exceeds h, or null. */
+function firstSignalDay(runs: HistoryRun[], baselineDays: number): { day: number | null; path: number[]; h: number } {
+  importRuns('t', runs.slice(0, baselineDays));
+  const path: number[] = [];
+  let h = NaN;
+  for (let d = baselineDays; d < runs.length; d++) {
+    importRuns('t', [runs[d]!]);
+    const c = t.ctx.snapshot('t').regression.cusum!;
+    h = c.threshold;
+    path.push(c.statistic);
+    if (c.statistic > c.threshold) return { day: d - baselineDays + 1, path, h };
+  }
+  return { day: null, path, h };
+}
+
+describe('baseline readiness', () => {
+  it('keeps the regression series absent and baseline_ready at 0 until the first 14 finished days exist', async () => {
+    t = makeContext({ tracks: [{ name: 't' }] });
+    importRuns('t', generateRuns({ seed: 3, days: 13 }));
+    let text = await t.ctx.exporter.render();
+    expect(text).toContain('agentdrift_baseline_ready{track="t"} 0');
+    for (const name of ['agentdrift_cusum_statistic', 'agentdrift_cusum_threshold', 'agentdrift_regression_p_value', 'agentdrift_regression_significant', 'agentdrift_baseline_pass_rate', 'agentdrift_usage_ratio']) {
+      expect(gauges(text, name).size, name).toBe(0);
+    }
+    importRuns('t', generateRuns({ seed: 3, days: 14 }).slice(13));
+    text = await t.ctx.exporter.render();
+    expect(text).toContain('agentdrift_baseline_ready{track="t"} 1');
+    expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(3);
+    const baselines = t.ctx.store.listBaselines('t');
+    expect(baselines).toHaveLength(1);
+    expect(baselines[0]).toMatchObject({ kind: 'reference', createdBy: 'auto', reason: "the track's first 14 finished days" });
+    expect(Object.values(baselines[0]!.perTask!).reduce((s, c) => s + c.trials, 0)).toBe(14 * 50);
+    // Right after the baseline period nothing has been monitored yet.
+    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+  });
+});
+
+describe('CUSUM on imported history', () => {
+  it('crosses its threshold within 3 days of a 20-point drop', () => {
+    t = makeContext({ tracks: [{ name: 't' }] });
+    const r = firstSignalDay(generateRuns({ seed: 11, days: 24, dropFromDay: 14, drop: 0.2 }), 14);
+    expect(r.h).toBeGreaterThan(2);
+    expect(r.day, `CUSUM path ${r.path.map((x) => x.toFixed(2)).join(' ')} vs h ${r.h.toFixed(2)}`).not.toBeNull();
+    expect(r.day!).toBeLessThanOrEqual(3);
+    const text = t.ctx.exporter.render();
+    return text.then((x) => {
+      const s = gauges(x, 'agentdrift_cusum_statistic').get('{track="t"}')!;
+      const h = gauges(x, 'agentdrift_cusum_threshold').get('{track="t"}')!;
+      expect(s).toBeGreaterThan(h);
+    });
+  });
+
+  it('crosses within 8 days of a 10-point drop', () => {
+    t = makeContext({ tracks: [{ name: 't' }] });
+    const r = firstSignalDay(generateRuns({ seed: 5, days: 30, dropFromDay: 14, drop: 0.1 }), 14);
+    expect(r.day, `CUSUM path ${r.path.map((x) => x.toFixed(2)).join(' ')} vs h ${r.h.toFixed(2)}`).not.toBeNull();
+    expect(r.day!).toBeLessThanOrEqual(8);
+  });
+
+  it('stays below its threshold on every one of 45 days with no change', () => {
+    t = makeContext({ tracks: [{ name: 't' }] });
+    const r = firstSignalDay(generateRuns({ seed: 11, days: 14 + 45 }), 14);
+    expect(r.day, `CUSUM path ${r.path.map((x) => x.toFixed(2)).join(' ')} vs h ${r.h.toFixed(2)}`).toBeNull();
+    expect(Math.max(...r.path)).toBeLessThan(r.h);
+  });
+
+  it('keeps the simulated threshold in the store, so a restart reuses it', () => {
+    t = makeContext({ tracks: [{ name: 't' }] });
+    importRuns('t', generateRuns({ seed: 2, days: 16 }));
+    const rows = t.ctx.store.loadThresholds<{ h: number }>();
+    expect(rows).toHaveLength(1);
+    t.ctx.refresh();
+    expect(t.ctx.store.loadThresholds()).toHaveLength(1);
+    expect(t.ctx.snapshot('t').regression.cusum!.threshold).toBe(rows[0]![1].h);
+  });
+});
+
+describe('baselines set by config, API and CLI', () => {
+  it('uses the exact binomial against a fixed p0 from the config, over the whole history', () => {
+    t = makeContext({ tracks: [{ name: 't', baseline: { kind: 'fixed', p0: 0.6 } }] });
+    importRuns('t', generateRuns({ seed: 4, days: 3 }));
+    const r = t.ctx.snapshot('t').regression;
+    expect(r.baseline).toMatchObject({ kind: 'fixed', p0: 0.6, createdBy: 'config', monitorFromMs: 0 });
+    expect(r.windows.map((w) => w.method)).toEqual(['binomial', 'binomial', 'binomial']);
+    expect(r.cusum!.attempts).toBe(150);
+    expect(r.usage).toEqual([]);
+  });
+
+  it('sets, validates and lists baselines through the API with the token, and restarts the CUSUM', async () => {
+    const token = 'baseline-token-0123456789';
+    t = makeContext({ tracks: [{ name: 't' }] }, { AGENTDRIFT_API_TOKEN: token });
+    app = await buildServer(t.ctx);
+    const runs = generateRuns({ seed: 11, days: 20, dropFromDay: 14, drop: 0.2 });
+    importRuns('t', runs);
+    expect(t.ctx.snapshot('t').regression.cusum!.statistic).toBeGreaterThan(0);
+    const headers = { authorization: `Bearer ${token}` };
+    const put = (payload: unknown, h: Record<string, string> = headers) => app!.inject({ method: 'PUT', url: '/api/tracks/t/baseline', payload, headers: h });
+
+    expect((await put({ p0: 0.5 }, {})).statusCode).toBe(401);
+    const future = await put({ from: runs[0]!.startedAt, to: '2999-01-01T00:00:00Z' });
+    expect(future.statusCode).toBe(400);
+    expect(future.json().message).toContain('expected an instant in the past');
+    const empty = await put({ from: '2020-01-01T00:00:00Z', to: '2020-02-01T00:00:00Z' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().message).toContain('holds no attempt');
+    expect((await put({ p0: 1.5 })).statusCode).toBe(400);
+
+    const ok = await put({ from: runs[14]!.startedAt, to: runs[19]!.endedAt, reason: 'new model accepted', by: 'alice' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ kind: 'reference', createdBy: 'alice', reason: 'new model accepted', trials: 300 });
+    // The statistic restarts at 0 when the baseline changes.
+    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+
+    const list = (await app.inject('/api/tracks/t/baselines')).json().baselines;
+    expect(list.map((b: { createdBy: string }) => b.createdBy)).toEqual(['alice', 'auto']);
+    const detail = (await app.inject('/api/tracks/t')).json();
+    expect(detail.statistics).toMatchObject({ baselineReady: true, baseline: { createdBy: 'alice' }, cusum: { statistic: 0 } });
+    expect(detail.statistics.windows).toHaveLength(3);
+    expect(detail.statistics.windows[0]).toHaveProperty('method', 'cmh');
+    expect(detail.statistics.usage.length).toBe(18);
+  });
+});
