@@ -88,6 +88,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, where = 'confi
   }
   if (env.ANTHROPIC_API_KEY) secrets.anthropicApiKey = env.ANTHROPIC_API_KEY;
   if (env.CLAUDE_CODE_OAUTH_TOKEN) secrets.claudeOauthToken = env.CLAUDE_CODE_OAUTH_TOKEN;
+  if (env.ANTHROPIC_BASE_URL) config.anthropic.baseUrl = env.ANTHROPIC_BASE_URL;
   // Secrets never travel inside the config object, which is logged and served.
   delete config.server.apiToken;
   return { config, secrets };

@@ -4,6 +4,16 @@
  */
 import cron from 'node-cron';
 import { z } from 'zod';
+import {
+  DEFAULT_DATASET_NAME,
+  DEFAULT_DATASET_REVISION,
+  DEFAULT_HARNESS_COMMIT,
+  DEFAULT_HARNESS_REPO,
+  DEFAULT_HUB_BASE_URL,
+  DEFAULT_IMAGE_REPOSITORY,
+  DEFAULT_RAW_BASE_URL,
+  DEFAULT_TEST_SPLIT_PATH,
+} from '../dataset/sources.ts';
 
 const isoInstant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 instant such as 2026-01-31T00:00:00Z' });
 
@@ -40,9 +50,12 @@ export const baselineSchema = z.discriminatedUnion('kind', [
 export const datasetSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('hub'),
-    name: z.string().default('ScaleAI/SWE-bench_Pro'),
-    revision: z.string().min(1).default('main'),
+    baseUrl: z.url().default(DEFAULT_HUB_BASE_URL),
+    name: z.string().default(DEFAULT_DATASET_NAME),
+    revision: z.string().min(1).default(DEFAULT_DATASET_REVISION),
     split: z.literal('test').default('test'),
+    /** Path of the split's parquet file in the dataset repository. */
+    path: z.string().min(1).default(DEFAULT_TEST_SPLIT_PATH),
     sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   }),
   z.strictObject({ kind: z.literal('file'), path: z.string().min(1) }),
@@ -51,19 +64,16 @@ export const datasetSchema = z.discriminatedUnion('kind', [
 export const harnessSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('remote'),
-    repo: z.string().default('scaleapi/SWE-bench_Pro-os'),
-    commit: z.string().regex(/^[0-9a-f]{40}$/).default('ca10a60a5fcae51e6948ffe1485d4153d421e6c5'),
+    baseUrl: z.url().default(DEFAULT_RAW_BASE_URL),
+    repo: z.string().default(DEFAULT_HARNESS_REPO),
+    commit: z.string().regex(/^[0-9a-f]{40}$/).default(DEFAULT_HARNESS_COMMIT),
   }),
   z.strictObject({ kind: z.literal('local'), path: z.string().min(1) }),
 ]);
 
 export const suiteSchema = z.strictObject({
-  dataset: datasetSchema.default({ kind: 'hub', name: 'ScaleAI/SWE-bench_Pro', revision: 'main', split: 'test' }),
-  harness: harnessSchema.default({
-    kind: 'remote',
-    repo: 'scaleapi/SWE-bench_Pro-os',
-    commit: 'ca10a60a5fcae51e6948ffe1485d4153d421e6c5',
-  }),
+  dataset: datasetSchema.default(() => datasetSchema.parse({ kind: 'hub' })),
+  harness: harnessSchema.default(() => harnessSchema.parse({ kind: 'remote' })),
   /** Number of tasks sampled (stratified by repository) when `ids` is empty. */
   size: z.number().int().min(1).max(10_000).default(50),
   seed: z.number().int().default(1),
@@ -126,10 +136,16 @@ export const configSchema = z
         usageRatioThreshold: z.number().gt(1).default(1.25),
       })
       .prefault({}),
+    anthropic: z
+      .strictObject({
+        /** ANTHROPIC_BASE_URL for the agent (a gateway); the environment variable of that name wins. */
+        baseUrl: z.url().optional(),
+      })
+      .prefault({}),
     docker: z
       .strictObject({
         socketPath: z.string().default('/var/run/docker.sock'),
-        imageRepository: z.string().default('jefzda/sweap-images'),
+        imageRepository: z.string().default(DEFAULT_IMAGE_REPOSITORY),
         pull: z.boolean().default(true),
         networkMode: z.string().default('bridge'),
         cpus: z.number().positive().default(2),
