@@ -1,0 +1,3 @@
+export * from './script.js';
+export * from './outcome.js';
+export * from './grade.js';
