@@ -1,0 +1,481 @@
+/**
+ * The agentdrift overview dashboard, as code (@grafana/grafana-foundation-sdk, pinned). One track at a time (the
+ * `track` variable), every figure of the metrics contract (docs/metrics.md): pass rate with its Wilson band and the
+ * baseline, significance per window, CUSUM against its threshold, minimum detectable drop, attempts by outcome,
+ * tokens, cost, durations, turns, tool calls, infra errors and the run timeline.
+ *
+ * `npm run grafana:build` writes grafana/dashboards/agentdrift-overview.json; a test fails when the committed JSON
+ * differs from what this file builds, and another runs every query here against a real Prometheus.
+ */
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+
+export const DASHBOARD_UID = 'agentdrift-overview';
+
+/** Every panel and query reads from the datasource the `datasource` variable selects. */
+const DS: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
+
+/** Selector of the chosen track, and of the chosen track and window. */
+const T = 'track="$track"';
+const TW = 'track="$track",window="$window"';
+
+type Query = { expr: string; legend?: string; instant?: boolean; table?: boolean };
+
+function target(q: Query, refId: string): DataqueryBuilder {
+  const b = new DataqueryBuilder().datasource(DS).refId(refId).expr(q.expr);
+  if (q.legend !== undefined) b.legendFormat(q.legend);
+  if (q.instant) b.instant();
+  else b.range();
+  if (q.table) b.format(PromQueryFormat.Table);
+  return b;
+}
+
+function refIds(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
+}
+
+function steps(...s: [number | null, string][]): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder()
+    .mode(dashboard.ThresholdsMode.Absolute)
+    .steps(s.map(([value, color]) => ({ value, color })));
+}
+
+function valueText(map: Record<string, [string, string]>): dashboard.ValueMapping[] {
+  const options: Record<string, dashboard.ValueMappingResult> = {};
+  Object.entries(map).forEach(([value, [text, color]], index) => {
+    options[value] = { text, color, index };
+  });
+  return [{ type: dashboard.MappingType.ValueToText, options }];
+}
+
+interface Common {
+  title: string;
+  description: string;
+  queries: Query[];
+  unit?: string;
+  w?: number;
+  h?: number;
+}
+
+function series(p: Common & { min?: number; max?: number; bars?: boolean; stacked?: boolean; log?: boolean }) {
+  const b = new timeseries.PanelBuilder()
+    .title(p.title)
+    .description(p.description)
+    .datasource(DS)
+    .span(p.w ?? 12)
+    .height(p.h ?? 8)
+    .lineInterpolation(common.LineInterpolation.StepAfter)
+    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.None));
+  if (p.unit) b.unit(p.unit);
+  if (p.min !== undefined) b.min(p.min);
+  if (p.max !== undefined) b.max(p.max);
+  if (p.bars) b.drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80);
+  if (p.stacked) b.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
+  if (p.log) b.scaleDistribution(new common.ScaleDistributionConfigBuilder().type(common.ScaleDistribution.Log).log(10));
+  const ids = refIds(p.queries.length);
+  p.queries.forEach((q, i) => b.withTarget(target(q, ids[i] as string)));
+  return b;
+}
+
+function single(p: Common & { thresholds?: dashboard.ThresholdsConfigBuilder; mappings?: dashboard.ValueMapping[]; decimals?: number }) {
+  const b = new stat.PanelBuilder()
+    .title(p.title)
+    .description(p.description)
+    .datasource(DS)
+    .span(p.w ?? 4)
+    .height(p.h ?? 4)
+    .graphMode(common.BigValueGraphMode.None)
+    .colorMode(common.BigValueColorMode.Value)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
+    .thresholds(p.thresholds ?? steps([null, 'text']));
+  if (p.unit) b.unit(p.unit);
+  if (p.decimals !== undefined) b.decimals(p.decimals);
+  if (p.mappings) b.mappings(p.mappings);
+  const ids = refIds(p.queries.length);
+  p.queries.forEach((q, i) => b.withTarget(target({ ...q, instant: true }, ids[i] as string)));
+  return b;
+}
+
+function states(p: Common & { mappings: dashboard.ValueMapping[]; thresholds?: dashboard.ThresholdsConfigBuilder }) {
+  const b = new statetimeline.PanelBuilder()
+    .title(p.title)
+    .description(p.description)
+    .datasource(DS)
+    .span(p.w ?? 12)
+    .height(p.h ?? 6)
+    .showValue(common.VisibilityMode.Never)
+    .mergeValues(true)
+    .mappings(p.mappings)
+    .thresholds(p.thresholds ?? steps([null, 'green'], [1, 'red']))
+    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds));
+  const ids = refIds(p.queries.length);
+  p.queries.forEach((q, i) => b.withTarget(target(q, ids[i] as string)));
+  return b;
+}
+
+const noYes = valueText({ '0': ['no', 'green'], '1': ['significant', 'red'] });
+
+export function buildOverview(): dashboard.Dashboard {
+  const d = new dashboard.DashboardBuilder('agentdrift / Overview')
+    .uid(DASHBOARD_UID)
+    .description('Pass rate, regression statistics, usage and runs of one agentdrift track. Generated from grafana/src/dashboard.ts: edit that file, not the JSON.')
+    .tags(['agentdrift'])
+    .editable()
+    .time({ from: 'now-30d', to: 'now' })
+    .refresh('5m')
+    .timezone('browser')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
+    .withVariable(
+      new dashboard.QueryVariableBuilder('track')
+        .label('Track')
+        .datasource(DS)
+        .query({ qryType: 1, query: 'label_values(agentdrift_track_info, track)', refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+        .definition('label_values(agentdrift_track_info, track)')
+        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+        .sort(dashboard.VariableSort.AlphabeticalAsc),
+    )
+    .withVariable(
+      new dashboard.CustomVariableBuilder('window')
+        .label('Window')
+        .description('Time window of the figures that have one: the day, week or month ending at the last finished run.')
+        .values('1d,7d,30d')
+        .current({ text: '7d', value: '7d', selected: true }),
+    );
+
+  // ---- Now ----------------------------------------------------------------------------------------------------------
+  d.withRow(new dashboard.RowBuilder('Now'))
+    .withPanel(
+      single({
+        title: 'Pass rate ($window)',
+        description: 'Resolved / attempts in the window, infra errors excluded.',
+        queries: [{ expr: `agentdrift_pass_rate{${TW}}` }],
+        unit: 'percentunit',
+        decimals: 1,
+      }),
+    )
+    .withPanel(
+      single({
+        title: 'Baseline pass rate',
+        description: 'The pass rate the track is compared with (fixed p0 or its reference period).',
+        queries: [{ expr: `agentdrift_baseline_pass_rate{${T}}` }],
+        unit: 'percentunit',
+        decimals: 1,
+      }),
+    )
+    .withPanel(
+      single({
+        title: 'CUSUM / threshold',
+        description: 'Risk-adjusted CUSUM statistic as a share of its threshold; at 100% AgentDriftPassRateRegression pages.',
+        queries: [{ expr: `agentdrift:cusum:ratio{${T}}` }],
+        unit: 'percentunit',
+        thresholds: steps([null, 'green'], [0.8, 'orange'], [1, 'red']),
+      }),
+    )
+    .withPanel(
+      single({
+        title: 'Baseline',
+        description: 'Collecting: the regression statistics appear once the baseline is ready (by default after the first 14 finished days).',
+        queries: [{ expr: `agentdrift_baseline_ready{${T}}` }],
+        mappings: valueText({ '0': ['collecting', 'orange'], '1': ['ready', 'green'] }),
+      }),
+    )
+    .withPanel(
+      single({
+        title: 'Since last completed run',
+        description: 'Time since the end of the most recent completed run; AgentDriftRunMissed warns past the schedule period plus a margin.',
+        queries: [{ expr: `time() - agentdrift_last_success_timestamp_seconds{${T}}` }],
+        unit: 's',
+      }),
+    )
+    .withPanel(
+      single({
+        title: 'Next run',
+        description: 'Next scheduled run of the track.',
+        queries: [{ expr: `agentdrift_next_run_timestamp_seconds{${T}} * 1000` }],
+        unit: 'dateTimeFromNow',
+      }),
+    );
+
+  // ---- Pass rate and significance -------------------------------------------------------------------------------
+  d.withRow(new dashboard.RowBuilder('Pass rate and significance'))
+    .withPanel(
+      series({
+        title: 'Pass rate ($window) with its Wilson band and the baseline',
+        description: 'Pass rate of the window ending at each run, its Wilson score interval (shaded) and the baseline pass rate (dashed).',
+        queries: [
+          { expr: `agentdrift_pass_rate{${TW}}`, legend: 'pass rate' },
+          { expr: `agentdrift_pass_rate_lower{${TW}}`, legend: 'lower' },
+          { expr: `agentdrift_pass_rate_upper{${TW}}`, legend: 'upper' },
+          { expr: `agentdrift_baseline_pass_rate{${T}}`, legend: 'baseline' },
+        ],
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+      })
+        .overrideByName('upper', [
+          { id: 'custom.fillBelowTo', value: 'lower' },
+          { id: 'custom.lineWidth', value: 0 },
+          { id: 'custom.fillOpacity', value: 20 },
+          { id: 'custom.hideFrom', value: { legend: true, tooltip: false, viz: false } },
+        ])
+        .overrideByName('lower', [
+          { id: 'custom.lineWidth', value: 0 },
+          { id: 'custom.hideFrom', value: { legend: true, tooltip: false, viz: false } },
+        ])
+        .overrideByName('baseline', [
+          { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+          { id: 'color', value: { mode: 'fixed', fixedColor: 'text' } },
+        ]),
+    )
+    .withPanel(
+      series({
+        title: 'Change against the baseline, by window',
+        description: 'Pass rate of each window minus the baseline pass rate (negative: worse).',
+        queries: [{ expr: `agentdrift:pass_rate:change_vs_baseline{${T}}`, legend: '{{window}}' }],
+        unit: 'percentunit',
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Regression p-value by window (Holm-adjusted, solid; raw, dashed)',
+        description: 'One-sided test of a drop against the baseline per window; significant when the Holm-adjusted p-value is below alpha (statistics.alpha, default 0.01).',
+        queries: [
+          { expr: `agentdrift_regression_p_value_adjusted{${T}}`, legend: '{{window}} adjusted' },
+          { expr: `agentdrift_regression_p_value{${T}}`, legend: '{{window}} raw' },
+        ],
+        log: true,
+        max: 1,
+      }).overrideByQuery('B', [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [4, 6] } }]),
+    )
+    .withPanel(
+      states({
+        title: 'Significant drop, by window',
+        description: 'agentdrift_regression_significant: a 7d or 30d window significant after Holm raises AgentDriftPassRateDrop.',
+        queries: [{ expr: `agentdrift_regression_significant{${T}}`, legend: '{{window}}' }],
+        mappings: noYes,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'CUSUM against its threshold',
+        description: 'Risk-adjusted Bernoulli CUSUM over attempts in time order; crossing the threshold (simulated for the configured false-alarm horizon) pages.',
+        queries: [
+          { expr: `agentdrift_cusum_statistic{${T}}`, legend: 'CUSUM' },
+          { expr: `agentdrift_cusum_threshold{${T}}`, legend: 'threshold' },
+        ],
+        min: 0,
+      }).overrideByName('threshold', [
+        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+      ]),
+    )
+    .withPanel(
+      series({
+        title: 'Minimum detectable drop (80% power)',
+        description: 'Smallest drop below the baseline each window would detect with 80% power at alpha: how blind the test is with this many attempts.',
+        queries: [{ expr: `agentdrift_minimum_detectable_drop{${T}}`, legend: '{{window}}' }],
+        unit: 'percentunit',
+        min: 0,
+      }),
+    );
+
+  // ---- Attempts and infra errors ------------------------------------------------------------------------------------
+  d.withRow(new dashboard.RowBuilder('Attempts and infra errors'))
+    .withPanel(
+      series({
+        title: 'Attempts by outcome (per day)',
+        description: 'Attempts stored in the preceding 24 hours, by outcome.',
+        queries: [{ expr: `sum by (outcome) (increase(agentdrift_attempts_total{${T}}[1d]))`, legend: '{{outcome}}' }],
+        bars: true,
+        stacked: true,
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Attempts and passes ($window)',
+        description: 'Attempts (infra errors excluded) and resolved attempts in the window.',
+        queries: [
+          { expr: `agentdrift_window_attempts{${TW}}`, legend: 'attempts' },
+          { expr: `agentdrift_window_passes{${TW}}`, legend: 'passes' },
+        ],
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Infra error ratio, by window',
+        description: 'Infra errors / all attempts per window; above the dashed threshold (1d window) AgentDriftInfraErrors warns and the regression alerts of the track are inhibited.',
+        queries: [
+          { expr: `agentdrift_infra_error_ratio{${T}}`, legend: '{{window}}' },
+          { expr: 'agentdrift:threshold:infra_error_ratio', legend: 'threshold' },
+        ],
+        unit: 'percentunit',
+        min: 0,
+        w: 8,
+      }).overrideByName('threshold', [
+        { id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } },
+        { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } },
+      ]),
+    );
+
+  // ---- Usage --------------------------------------------------------------------------------------------------------
+  d.withRow(new dashboard.RowBuilder('Usage'))
+    .withPanel(
+      series({
+        title: 'Tokens per attempt ($window), by type',
+        description: 'Mean tokens per attempt in the window.',
+        queries: [{ expr: `agentdrift_mean_tokens{${TW}}`, legend: '{{type}}' }],
+        unit: 'short',
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Tokens per day, by type',
+        description: 'Tokens used in the preceding 24 hours.',
+        queries: [{ expr: `sum by (type) (increase(agentdrift_tokens_total{${T}}[1d]))`, legend: '{{type}}' }],
+        unit: 'short',
+        bars: true,
+        stacked: true,
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Cost per attempt ($window) and spend per day',
+        description: 'Mean cost per attempt in the window (left axis) and spend in the preceding 24 hours (right axis), USD.',
+        queries: [
+          { expr: `agentdrift_mean_cost_usd{${TW}}`, legend: 'per attempt' },
+          { expr: `increase(agentdrift_cost_usd_total{${T}}[1d])`, legend: 'per day' },
+        ],
+        unit: 'currencyUSD',
+        min: 0,
+        w: 8,
+      }).overrideByQuery('B', [{ id: 'custom.axisPlacement', value: 'right' }]),
+    )
+    .withPanel(
+      series({
+        title: 'Agent duration per attempt ($window)',
+        description: 'Median and 90th percentile of the agent wall time per attempt in the window.',
+        queries: [{ expr: `agentdrift_agent_duration_seconds{${TW}}`, legend: 'p{{quantile}}' }],
+        unit: 's',
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Turns and tool calls per attempt ($window)',
+        description: 'Mean agent turns and tool calls per attempt in the window.',
+        queries: [
+          { expr: `agentdrift_mean_turns{${TW}}`, legend: 'turns' },
+          { expr: `agentdrift_mean_tool_calls{${TW}}`, legend: 'tool calls' },
+        ],
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Usage against the baseline ($window)',
+        description: 'Per-task usage relative to the baseline median (1 = unchanged), by metric.',
+        queries: [{ expr: `agentdrift_usage_ratio{${TW}}`, legend: '{{metric}}' }],
+        w: 8,
+      }),
+    )
+    .withPanel(
+      states({
+        title: 'Usage significantly up ($window)',
+        description: 'agentdrift_usage_regression_significant: significant after Holm and above the practical ratio; over 7d or 30d it raises AgentDriftUsageRegression.',
+        queries: [{ expr: `agentdrift_usage_regression_significant{${TW}}`, legend: '{{metric}}' }],
+        mappings: noYes,
+        w: 24,
+      }),
+    );
+
+  // ---- Runs ---------------------------------------------------------------------------------------------------------
+  d.withRow(new dashboard.RowBuilder('Runs'))
+    .withPanel(
+      states({
+        title: 'Run timeline',
+        description: 'When a run was going on, when the daily budget was exhausted, and whether agentdrift could reach its Docker Engine.',
+        queries: [
+          { expr: `agentdrift_run_in_progress{${T}}`, legend: 'run' },
+          { expr: `agentdrift_budget_exhausted{${T}}`, legend: 'budget exhausted' },
+          { expr: 'agentdrift_docker_up', legend: 'Docker {{instance}}' },
+        ],
+        mappings: valueText({ '0': ['idle', 'transparent'], '1': ['running', 'blue'] }),
+        thresholds: steps([null, 'transparent'], [1, 'blue']),
+        w: 24,
+      })
+        .overrideByName('budget exhausted', [
+          { id: 'mappings', value: valueText({ '0': ['ok', 'transparent'], '1': ['exhausted', 'red'] }) },
+        ])
+        .overrideByRegexp('^Docker ', [{ id: 'mappings', value: valueText({ '0': ['down', 'red'], '1': ['up', 'green'] }) }]),
+    )
+    .withPanel(
+      series({
+        title: 'Runs by final state (per day)',
+        description: 'Runs that ended in the preceding 24 hours, by state (completed, failed, cancelled, interrupted, skipped, budget_exhausted), and scheduled runs missed while the daemon was down.',
+        queries: [
+          { expr: `sum by (state) (increase(agentdrift_runs_total{${T}}[1d]))`, legend: '{{state}}' },
+          { expr: `increase(agentdrift_scheduler_missed_runs_total{${T}}[1d])`, legend: 'missed' },
+        ],
+        bars: true,
+        stacked: true,
+        min: 0,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      series({
+        title: 'Progress of the current run',
+        description: 'Share of the current run\'s attempts that finished.',
+        queries: [{ expr: `agentdrift_run_progress_ratio{${T}}`, legend: 'progress' }],
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        w: 8,
+      }),
+    )
+    .withPanel(
+      new table.PanelBuilder()
+        .title('Track')
+        .description('Agent, agent version and model as last reported, suite hash; and the agentdrift build.')
+        .datasource(DS)
+        .span(8)
+        .height(8)
+        .withTarget(target({ expr: `agentdrift_track_info{${T}}`, instant: true, table: true }, 'A'))
+        .withTarget(target({ expr: 'agentdrift_build_info', instant: true, table: true }, 'B'))
+        .withTransformation({ id: 'merge', options: {} })
+        .withTransformation({
+          id: 'organize',
+          options: { excludeByName: { Time: true, Value: true, __name__: true, job: true }, renameByName: {} },
+        }),
+    );
+
+  const built = d.build();
+  numberPanels(built);
+  return built;
+}
+
+/** Stable panel ids (1, 2, ...) in layout order, so links to a panel survive regeneration. */
+function numberPanels(db: dashboard.Dashboard): void {
+  let id = 1;
+  for (const p of db.panels ?? []) {
+    (p as { id?: number }).id = id++;
+    for (const inner of (p as dashboard.RowPanel).panels ?? []) (inner as { id?: number }).id = id++;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The dashboard as code: the committed JSON is exactly what grafana/src builds, every panel reads the `datasource`
+ * variable, every query is valid PromQL (checked by promtool) and the metrics contract is on the dashboard. Running
+ * the queries against a real Prometheus is the end-to-end test's job (it uses dashboardQueries() below).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { render, DASHBOARD_FILES } from '../../grafana/src/build.ts';
+import { buildOverview, DASHBOARD_UID } from '../../grafana/src/dashboard.ts';
+import { expandVariables, panelQueries, variableQueries } from '../../grafana/src/queries.ts';
+import { readRepo, run, shippedRules } from './tools.ts';
+
+type Panel = {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type?: string; uid?: string };
+  gridPos: { x: number; y: number; w: number; h: number };
+  targets?: { datasource?: { uid?: string }; expr?: string }[];
+};
+
+const db = buildOverview();
+const panels = (db.panels ?? []) as unknown as Panel[];
+
+describe('grafana dashboards', () => {
+  it.each(Object.entries(DASHBOARD_FILES))('committed grafana/dashboards/%s equals the generated one (run `npm run grafana:build`)', (file, build) => {
+    const committed = readRepo(`grafana/dashboards/${file}`);
+    expect(committed === render(build), `grafana/dashboards/${file} is stale: run npm run grafana:build and commit it`).toBe(true);
+  });
+
+  it('the drift check notices a change', () => {
+    const changed = render(() => ({ ...buildOverview(), title: 'something else' }));
+    expect(changed).not.toBe(readRepo('grafana/dashboards/agentdrift-overview.json'));
+  });
+
+  it('has a stable uid, the datasource and track variables, and a window variable', () => {
+    expect(db.uid).toBe(DASHBOARD_UID);
+    const vars = Object.fromEntries((db.templating?.list ?? []).map((v) => [v.name, v]));
+    expect(vars.datasource?.type).toBe('datasource');
+    expect(vars.datasource?.query).toBe('prometheus');
+    expect(vars.track?.type).toBe('query');
+    expect(vars.track?.datasource?.uid).toBe('${datasource}');
+    expect(variableQueries(db)).toEqual([{ name: 'track', query: 'label_values(agentdrift_track_info, track)' }]);
+    expect(vars.window?.type).toBe('custom');
+    expect(vars.window?.query).toBe('1d,7d,30d');
+  });
+
+  it('every panel and every target reads from the datasource variable', () => {
+    const withData = panels.filter((p) => p.type !== 'row');
+    expect(withData.length).toBeGreaterThan(20);
+    for (const p of withData) {
+      expect(p.datasource?.uid, p.title).toBe('${datasource}');
+      expect(p.targets?.length, `${p.title} has no query`).toBeGreaterThan(0);
+      for (const t of p.targets ?? []) expect(t.datasource?.uid, p.title).toBe('${datasource}');
+    }
+  });
+
+  it('panels have unique ids and titles and do not overlap on the 24-column grid', () => {
+    expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    expect(new Set(panels.map((p) => p.title)).size).toBe(panels.length);
+    const cells = new Set<string>();
+    for (const p of panels) {
+      expect(p.gridPos.x + p.gridPos.w, p.title).toBeLessThanOrEqual(24);
+      for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+        for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+          const c = `${x},${y}`;
+          expect(cells.has(c), `${p.title} overlaps another panel at ${c}`).toBe(false);
+          cells.add(c);
+        }
+      }
+    }
+  });
+
+  it('shows every figure of the metrics contract', () => {
+    const all = panelQueries(db)
+      .map((q) => q.expr)
+      .join('\n');
+    const contract = [
+      'agentdrift_build_info', 'agentdrift_track_info',
+      'agentdrift_pass_rate', 'agentdrift_pass_rate_lower', 'agentdrift_pass_rate_upper',
+      'agentdrift_window_attempts', 'agentdrift_window_passes', 'agentdrift_infra_error_ratio',
+      'agentdrift_attempts_total', 'agentdrift_tokens_total', 'agentdrift_cost_usd_total',
+      'agentdrift_agent_duration_seconds', 'agentdrift_mean_cost_usd', 'agentdrift_mean_tokens', 'agentdrift_mean_turns', 'agentdrift_mean_tool_calls',
+      'agentdrift_last_success_timestamp_seconds', 'agentdrift_next_run_timestamp_seconds', 'agentdrift_run_in_progress',
+      'agentdrift_baseline_pass_rate', 'agentdrift_baseline_ready', 'agentdrift_regression_p_value', 'agentdrift_regression_p_value_adjusted',
+      'agentdrift_regression_significant', 'agentdrift_minimum_detectable_drop', 'agentdrift_cusum_statistic', 'agentdrift_cusum_threshold',
+      'agentdrift_usage_ratio', 'agentdrift_usage_regression_significant',
+      'agentdrift_runs_total', 'agentdrift_run_progress_ratio', 'agentdrift_docker_up', 'agentdrift_scheduler_missed_runs_total', 'agentdrift_budget_exhausted',
+    ];
+    const missing = contract.filter((m) => !new RegExp(`\\b${m}\\b(?!_)`).test(all));
+    expect(missing).toEqual([]);
+  });
+
+  it('every recording rule a query uses is defined in the shipped rules', () => {
+    const recorded = new Set(shippedRules().records.map((r) => r.record));
+    const used = new Set(panelQueries(db).flatMap((q) => q.expr.match(/agentdrift:[a-z0-9_:]+/g) ?? []));
+    expect(used.size).toBeGreaterThan(0);
+    for (const u of used) expect(recorded.has(u), `${u} is not a recording rule`).toBe(true);
+  });
+
+  it('every query is valid PromQL once its variables are filled in (promtool check rules)', () => {
+    const queries = panelQueries(db);
+    expect(queries.length).toBeGreaterThan(30);
+    const rules = {
+      groups: [
+        {
+          name: 'dashboard-queries',
+          rules: queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: expandVariables(q.expr, { track: 'claude-code', window: '7d' }) })),
+        },
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'agentdrift-dashq-'));
+    try {
+      writeFileSync(join(dir, 'q.yml'), stringify(rules));
+      const ok = run('promtool', ['check', 'rules', join(dir, 'q.yml')]);
+      expect(ok.status, ok.out).toBe(0);
+      // ...and the check does reject a broken query.
+      rules.groups[0]?.rules.push({ record: 'broken', expr: 'sum by (track) (agentdrift_pass_rate{track="x"}' });
+      writeFileSync(join(dir, 'q.yml'), stringify(rules));
+      expect(run('promtool', ['check', 'rules', join(dir, 'q.yml')]).status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('expandVariables refuses to leave a variable unfilled', () => {
+    expect(expandVariables('x{track="$track"}[$__range]', { track: 't' })).toBe('x{track="t"}[1h]');
+    expect(() => expandVariables('x{job="$job"}', {})).toThrow(/\$job/);
+  });
+});
+
+describe('grafana provisioning', () => {
+  const compose = parse(readRepo('docker-compose.yml')) as { services: Record<string, { volumes?: string[] }> };
+  const grafanaMounts = Object.fromEntries((compose.services.grafana?.volumes ?? []).map((v) => v.split(':')).map(([from, to]) => [from, to]));
+
+  it('loads the dashboards from where docker-compose.yml mounts grafana/dashboards', () => {
+    const p = parse(readRepo('grafana/provisioning/dashboards/agentdrift.yml')) as {
+      apiVersion: number;
+      providers: { type: string; options: { path: string } }[];
+    };
+    expect(p.apiVersion).toBe(1);
+    expect(p.providers).toHaveLength(1);
+    expect(p.providers[0]?.type).toBe('file');
+    expect(grafanaMounts['./grafana/dashboards']).toBe(p.providers[0]?.options.path);
+    expect(grafanaMounts['./grafana/provisioning']).toBe('/etc/grafana/provisioning');
+  });
+
+  it('provides a Prometheus data source pointing at the compose service', () => {
+    const d = parse(readRepo('grafana/provisioning/datasources/prometheus.yml')) as {
+      apiVersion: number;
+      datasources: { type: string; url: string; isDefault: boolean }[];
+    };
+    expect(d.apiVersion).toBe(1);
+    expect(d.datasources).toEqual([expect.objectContaining({ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true })]);
+    expect(Object.keys(compose.services)).toContain('prometheus');
+  });
+});
