@@ -1,0 +1,48 @@
+# agentdrift container image. Build: docker build -t agentdrift .   (docker-compose.yml builds it for you)
+#
+# Stage 1 compiles the TypeScript (npm ci + npm run build -> dist/) and keeps production dependencies only.
+# Stage 2 is node:20-bookworm-slim with dist/, bin/ and node_modules: no compiler, no dev dependencies, not root.
+# The Claude Code CLI comes from node_modules: package.json pins @anthropic-ai/claude-code to an exact version and
+# package-lock.json fixes it, so every image built from one commit runs the same agent.
+
+# ---- build ------------------------------------------------------------------------------------------------------------
+FROM node:20-bookworm AS build
+WORKDIR /app
+# Manifests first, so the dependency layer is cached until they change. The compiler toolchain of this image builds
+# better-sqlite3 when no prebuilt binary fits.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime ----------------------------------------------------------------------------------------------------------
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    AGENTDRIFT_CONFIG=/etc/agentdrift/agentdrift.yaml
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# Default configuration for a container: listen on all interfaces (Prometheus scrapes from another container) and keep
+# the database and logs in the /data volume. Mount your own file over it, or point AGENTDRIFT_CONFIG elsewhere.
+RUN mkdir -p /etc/agentdrift /data \
+ && printf '%s\n' \
+      '# agentdrift in a container: see docs/monitoring.md. Mount your own file here to configure tracks.' \
+      'server:' \
+      '  host: 0.0.0.0' \
+      '  port: 9477' \
+      'dataDir: /data' \
+      > /etc/agentdrift/agentdrift.yaml \
+ && chown node:node /data
+# Not root: the image's `node` user (uid 1000). Talking to the Docker Engine needs the group that owns the mounted
+# socket: docker-compose.yml adds it with `group_add: [DOCKER_GID]`; with `docker run`, pass
+# `--group-add "$(stat -c %g /var/run/docker.sock)"`.
+USER node
+VOLUME ["/data"]
+EXPOSE 9477
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
+  CMD node -e "fetch('http://127.0.0.1:9477/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/agentdrift.js"]
+CMD ["daemon"]
