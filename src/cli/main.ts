@@ -13,6 +13,8 @@ import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
 import { baselineSummary, setBaseline } from '../regression/service.ts';
 import { startServer } from '../server/server.ts';
 
+class UsageError extends Error {}
+
 interface GlobalOptions {
   config?: string;
 }
@@ -85,6 +87,82 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('tasks')
+    .description('list the tasks of a track\'s suite, or of a dataset file, without running anything')
+    .option('-t, --track <name>', 'the track whose suite to list')
+    .option('--dataset <file>', 'a local parquet or JSONL dataset file to list instead')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (o: { track?: string; dataset?: string; json?: boolean }, cmd: Command) => {
+      if (!o.track === !o.dataset) throw new UsageError('give --track NAME or --dataset FILE');
+      const ctx = openContext(cmd, { quiet: true });
+      try {
+        const { describeTasks, formatTaskJson, formatTaskTable, loadDataset, selectTasks } = await import('../dataset/index.ts');
+        const source = o.dataset ? { kind: 'file' as const, path: o.dataset } : ctx.track(o.track as string).suite.dataset;
+        const loaded = await loadDataset(source, ctx.config.dataDir);
+        let tasks = loaded.tasks;
+        if (o.track) {
+          const t = ctx.track(o.track);
+          tasks = selectTasks(tasks, { ids: t.suite.ids, exclude: t.suite.exclude, size: t.suite.size, seed: t.suite.seed });
+        }
+        const rows = describeTasks(tasks, ctx.config.docker.imageRepository);
+        process.stdout.write(o.json ? formatTaskJson(rows, loaded.rejected) : formatTaskTable(rows, loaded.rejected));
+      } finally {
+        ctx.close();
+      }
+    });
+
+  program
+    .command('run')
+    .description('run a track once now (resuming its unfinished run if it has one), with a progress bar')
+    .requiredOption('-t, --track <name>', 'track to run')
+    .option('--tasks <ids>', 'comma-separated task ids of the suite to run (default: the whole suite)')
+    .option('--oracle', 'apply the gold patches instead of running the agent, to validate tasks and infrastructure')
+    .action(async (o: { track: string; tasks?: string; oracle?: boolean }, cmd: Command) => {
+      const ctx = openContext(cmd, { quiet: Boolean(process.stderr.isTTY) });
+      const { DockerRuntime } = await import('../executor/index.ts');
+      const { executeRun } = await import('../runner/run.ts');
+      const { progressReporter } = await import('./progress.ts');
+      const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });
+      const abort = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (abort.signal.aborted) process.exit(130);
+        console.error(`\n${signal}: stopping; running attempts are killed, finished ones are kept (again to exit at once)`);
+        abort.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const progress = progressReporter(process.stderr);
+      try {
+        const r = await executeRun(ctx, runtime, o.track, {
+          trigger: o.oracle ? 'oracle' : 'cli',
+          taskIds: o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : undefined,
+          oracle: o.oracle ?? false,
+          signal: abort.signal,
+          onProgress: (p) => progress.update(p),
+        });
+        progress.stop();
+        const counted = r.attempted - r.outcomes.infra_error;
+        console.log(
+          `${r.oracle ? 'oracle run' : `run ${r.runId}`} ${r.state}${r.resumed ? ' (resumed)' : ''}: ${r.attempted} attempt(s), ` +
+            `${r.outcomes.resolved}/${counted} resolved, ${r.outcomes.unresolved} unresolved, ${r.outcomes.agent_error} agent errors, ` +
+            `${r.outcomes.timeout} timeouts, ${r.outcomes.infra_error} infra errors` + (r.skippedAsDone ? `; ${r.skippedAsDone} already done` : ''),
+        );
+        if (r.oracle) {
+          const failed = r.oracle.filter((x) => x.outcome !== 'resolved');
+          for (const f of failed) console.log(`oracle failed: ${f.taskId}: ${f.outcome} (${f.reason ?? ''})`);
+          if (failed.length) console.log(`exclude them from the suite with tracks[].suite.exclude: [${failed.map((f) => f.taskId).join(', ')}]`);
+          if (failed.length) process.exitCode = 3;
+        }
+        if (r.state === 'interrupted') process.exitCode = 130;
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        ctx.close();
+      }
+    });
+
   const baseline = program.command('baseline').description('show or set the baseline a track is compared with');
   baseline
     .command('set')
@@ -132,6 +210,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Errors whose message says all a user needs: printed without a stack trace. */
+const KNOWN_ERRORS = new Set(['RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
@@ -139,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError || e instanceof UsageError || (e instanceof Error && KNOWN_ERRORS.has(e.name))) {
       console.error(`agentdrift: ${e.message}`);
       return 2;
     }

@@ -101,4 +101,9 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'the plan of a run (its task ids and samples), so an interrupted run resumes with exactly the missing attempts',
+    sql: `ALTER TABLE runs ADD COLUMN plan TEXT;`,
+  },
 ];

@@ -41,6 +41,12 @@ export interface TrackTotals {
   costUsd: number;
 }
 
+/** What a run is to attempt: every listed task, samples times. */
+export interface RunPlan {
+  taskIds: string[];
+  samples: number;
+}
+
 export interface TaskCount {
   passes: number;
   trials: number;
@@ -220,13 +226,24 @@ export class Store {
 
   // --- runs ---------------------------------------------------------------------------------------------------
 
-  createRun(run: RunInput): number {
+  createRun(run: RunInput, plan?: RunPlan): number {
     const id = this.trackId(run.track);
     const res = this.db
-      .prepare(`INSERT INTO runs (track_id, state, trigger, reason, started_at, ended_at, agent_version, model_id, suite_hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(id, run.state, run.trigger, run.reason, ms(run.startedAt), run.endedAt ? ms(run.endedAt) : null, run.agentVersion, run.modelId, run.suiteHash);
+      .prepare(`INSERT INTO runs (track_id, state, trigger, reason, started_at, ended_at, agent_version, model_id, suite_hash, plan)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(id, run.state, run.trigger, run.reason, ms(run.startedAt), run.endedAt ? ms(run.endedAt) : null, run.agentVersion, run.modelId, run.suiteHash, plan ? JSON.stringify(plan) : null);
     return Number(res.lastInsertRowid);
+  }
+
+  runPlan(id: number): RunPlan | null {
+    const r = this.db.prepare('SELECT plan FROM runs WHERE id = ?').get(id) as { plan: string | null } | undefined;
+    return r?.plan ? (JSON.parse(r.plan) as RunPlan) : null;
+  }
+
+  /** The (task, sample) pairs a run has stored already. */
+  attemptKeys(runId: number): Set<string> {
+    const rows = this.db.prepare('SELECT task_id, sample_index FROM attempts WHERE run_id = ?').all(runId) as { task_id: string; sample_index: number }[];
+    return new Set(rows.map((r) => `${r.task_id}#${r.sample_index}`));
   }
 
   updateRun(id: number, patch: Partial<Pick<RunInput, 'state' | 'endedAt' | 'agentVersion' | 'modelId' | 'reason'>>): void {
