@@ -5,7 +5,8 @@
  *   centre = (phat + z^2 / 2n) / (1 + z^2 / n)
  *   half   = z * sqrt(phat (1 - phat) / n + z^2 / 4n^2) / (1 + z^2 / n)
  *
- * Same arithmetic as statsmodels `proportion_confint(method='wilson')`. Bounds are clamped to [0, 1], and are exactly 0 (no passes) or 1 (all passed) at the edges.
+ * Same arithmetic as statsmodels `proportion_confint(method='wilson')`. Bounds are clamped to [0, 1], and are
+ * exactly 0 (no passes) or 1 (all passed) at the edges.
  * With n = 0 there is no information: estimate, lower and upper are all NaN (callers show "no data").
  */
 import { normalInv } from './dist.ts';

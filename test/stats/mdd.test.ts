@@ -44,6 +44,10 @@ describe('minimumDetectableDrop', () => {
     expect(minimumDetectableDrop(50, 0, 0.05)).toBe(Infinity);
   });
 
+  it('rejects a power below 0.5 (the convexity its solver relies on needs z_power >= 0)', () => {
+    expect(() => minimumDetectableDrop(50, 0.5, 0.05, 0.4)).toThrow(RangeError);
+  });
+
   const fx = loadFixture<Case>('mdd');
   it(`matches an independent brentq solution of the same equation on ${fx.cases.length} cases`, () => {
     expect(fx.cases.length).toBeGreaterThan(150);
