@@ -7,6 +7,7 @@
  * are not hashed again) and diffs that index against the base commit: new untracked files are included, ignored files
  * are not, and the agent's own index, commits and branches do not matter. The repository is not modified.
  */
+import { stripBinaryHunks } from '../grading/script.js';
 
 /** A base commit or other plain revision; rejects anything a shell or git could read as an option. */
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
@@ -34,32 +35,9 @@ export function buildPatchCommand(baseCommit: string, repoDir = '/app'): string[
   return ['/bin/sh', '-c', SCRIPT, 'agentdrift-patch', baseCommit, repoDir];
 }
 
-interface FileSection {
-  header: string;
-  text: string;
-}
-
-/** Splits a git diff into its preamble and one section per file (each starting with `diff --git `). */
-function splitSections(diff: string): { preamble: string; sections: FileSection[] } {
-  const lines = diff.split(/(?<=\n)/);
-  let preamble = '';
-  const sections: FileSection[] = [];
-  let current: FileSection | null = null;
-  for (const line of lines) {
-    if (line.startsWith('diff --git ')) {
-      current = { header: line.replace(/\r?\n$/, ''), text: line };
-      sections.push(current);
-    } else if (current) {
-      current.text += line;
-    } else {
-      preamble += line;
-    }
-  }
-  return { preamble, sections };
-}
-
-function isBinarySection(text: string): boolean {
-  return /^GIT binary patch\r?$/m.test(text) || /^Binary files .* differ\r?$/m.test(text);
+/** `diff --git a/x b/y` header lines of a diff. */
+function fileHeaders(diff: string): string[] {
+  return diff.split('\n').filter((l) => l.startsWith('diff --git ')).map((l) => l.replace(/\r$/, ''));
 }
 
 /** `diff --git a/x b/y` -> `y` (best effort; quoted names are returned as written). */
@@ -68,15 +46,16 @@ function fileOf(header: string): string {
   return m?.[1] ?? header.slice('diff --git '.length);
 }
 
-/** The files whose sections are binary (`GIT binary patch` or `Binary files ... differ`). */
-export function listBinaryFiles(diff: string): string[] {
-  return splitSections(diff)
-    .sections.filter((s) => isBinarySection(s.text))
-    .map((s) => fileOf(s.header));
-}
+/**
+ * The diff without the sections of binary files (`GIT binary patch` / `Binary files ... differ`), text sections kept
+ * byte for byte: the grading room's `stripBinaryHunks`, so the patch recorded is the patch graded.
+ */
+export const dropBinaryHunks: (diff: string) => string = stripBinaryHunks;
 
-/** The diff without the sections of binary files; text sections are kept byte for byte. */
-export function dropBinaryHunks(diff: string): string {
-  const { preamble, sections } = splitSections(diff);
-  return preamble + sections.filter((s) => !isBinarySection(s.text)).map((s) => s.text).join('');
+/** The files whose sections {@link dropBinaryHunks} drops. */
+export function listBinaryFiles(diff: string): string[] {
+  const kept = new Set(fileHeaders(stripBinaryHunks(diff)));
+  return fileHeaders(diff)
+    .filter((h) => !kept.has(h))
+    .map(fileOf);
 }
