@@ -24,6 +24,16 @@ const tally = (wp: number, wt: number, bp: number, bt: number): TaskTally => ({
 });
 
 describe('cmhLess', () => {
+  it("reproduces R's mantelhaen.test(alternative = 'less'), continuity correction on by default", () => {
+    // R: x <- array(c(3,5,4,2, 6,1,2,7), dim = c(2,2,2)); rows window/baseline, columns pass/fail
+    const tasks = [tally(3, 7, 5, 7), tally(6, 8, 1, 8)];
+    expect(cmhLess(tasks).p.toFixed(7)).toBe('0.7617412');
+    expect(cmhLess(tasks, { correct: true }).p).toBe(cmhLess(tasks).p);
+    expect(cmhLess(tasks, { correct: false }).p.toFixed(7)).toBe('0.8572109');
+    // R: y <- array(c(2,8,8,2, 3,7,7,3), dim = c(2,2,2))
+    expect(cmhLess([tally(2, 10, 8, 10), tally(3, 10, 7, 10)]).p.toFixed(7)).toBe('0.0027687');
+  });
+
   it('drops tasks seen in only one period', () => {
     const both = [tally(2, 10, 8, 10), tally(3, 10, 7, 10)];
     const withExtra = [...both, tally(0, 0, 5, 10), tally(1, 2, 0, 0)];

@@ -1,0 +1,309 @@
+/**
+ * Detector operating figures (issue 3, item 6), from a seeded simulation.
+ *
+ * World: 50 tasks run once a day. Each replicate draws the tasks' true pass probabilities from Beta(1.1, 0.9)
+ * (mean 0.55, strongly heterogeneous, as SWE-Bench-style tasks are: many nearly always or nearly never solved).
+ * Days 0-13 are the reference baseline (per task passes / 14). Monitoring is counted from day 44, when the 30-day
+ * window holds only post-baseline days; the CUSUM runs from day 14.
+ *
+ * Rules compared:
+ * - agentdrift paging: risk-adjusted Bernoulli CUSUM (R = 0.67) on every attempt with the per-task smoothed baseline,
+ *   h from trackThreshold (1000 Monte-Carlo histories, 365-day horizon). After a signal S restarts at 0.
+ * - agentdrift warning: evaluateWindows (CMH vs the reference baseline, Holm over 1d/7d/30d, alpha 0.01); the
+ *   warning is on when the 7d or the 30d window is significant.
+ * - peer: exact one-sided binomial for each of 1d/7d/30d against p0 = the replicate's true mean pass rate, at 0.05,
+ *   no correction; on when any window is below.
+ *
+ * False alarms: no change for the whole run; an episode starts on an alarm day whose previous day had no alarm
+ * (a CUSUM signal makes its day an alarm day). Reported per 365 days.
+ * Detection: the drop starts at day 74 (30 monitored in-control days first) and is a shift of every task's logit,
+ * calibrated so the mean pass rate falls by exactly 5, 10 or 20 points. Delay = days of post-drop data until the
+ * first alarm day on or after the drop (1 = alarmed at the end of the first dropped day); a window alarm already
+ * running when the drop starts counts at once, which flatters rules with many false alarms. Followed up 60 days.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  DEFAULT_ODDS_RATIO,
+  binomialLowerP,
+  createRng,
+  cusumWeight,
+  evaluateWindows,
+  sampleBeta,
+  taskProbability,
+  trackThreshold,
+  type Baseline,
+  type Rng,
+  type TaskCount,
+} from '../src/stats/index.ts';
+
+const TASKS = 50;
+const BASELINE_DAYS = 14;
+const MONITOR_START = BASELINE_DAYS + 30; // first day whose 30d window is all post-baseline
+const BETA_A = 1.1;
+const BETA_B = 0.9;
+const REPLICATES = 100;
+const NULL_YEARS_PER_REPLICATE = 3;
+const DROP_RUNS_PER_REPLICATE = 2;
+const DROP_START = MONITOR_START + 30;
+const FOLLOW_UP = 60;
+const DROPS = [0.05, 0.1, 0.2];
+const ALPHA_WARN = 0.01;
+const ALPHA_PEER = 0.05;
+const SEED = 20240601;
+const WINDOWS = [1, 7, 30] as const;
+
+interface Replicate {
+  probs: number[];
+  baseline: Baseline;
+  h: number;
+  ids: string[];
+}
+
+interface DayAlarms {
+  page: boolean;
+  warn: boolean;
+  peer: boolean;
+}
+
+const logit = (p: number): number => Math.log(p / (1 - p));
+const expit = (x: number): number => 1 / (1 + Math.exp(-x));
+const mean = (xs: readonly number[]): number => xs.reduce((a, v) => a + v, 0) / xs.length;
+
+/** Task probabilities after a logit shift calibrated (bisection) so that the mean falls by `points`. */
+function dropped(probs: readonly number[], points: number): number[] {
+  const base = mean(probs);
+  const shifted = (delta: number): number[] => probs.map((p) => expit(logit(p) - delta));
+  let lo = 0;
+  let hi = 30;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (base - mean(shifted(mid)) < points) lo = mid;
+    else hi = mid;
+  }
+  return shifted(hi);
+}
+
+function makeReplicate(rng: Rng, seed: number): Replicate {
+  const probs = Array.from({ length: TASKS }, () => sampleBeta(rng, BETA_A, BETA_B));
+  const ids = probs.map((_, i) => `task-${String(i).padStart(2, '0')}`);
+  const perTask = new Map<string, TaskCount>();
+  probs.forEach((p, i) => {
+    let passes = 0;
+    for (let d = 0; d < BASELINE_DAYS; d++) if (rng.next() < p) passes++;
+    perTask.set(ids[i]!, { passes, trials: BASELINE_DAYS });
+  });
+  const baseline: Baseline = { kind: 'reference', perTask };
+  const { h } = trackThreshold(baseline, { attemptsPerDay: TASKS, seed });
+  return { probs, baseline, h, ids };
+}
+
+/**
+ * Simulate days BASELINE_DAYS .. lastDay (inclusive) after the baseline. `probsOn(day)` gives the true task
+ * probabilities of a day. Calls `onDay` with the alarms of every day from MONITOR_START on.
+ */
+function simulate(
+  rep: Replicate,
+  rng: Rng,
+  lastDay: number,
+  probsOn: (day: number) => readonly number[],
+  onDay: (day: number, alarms: DayAlarms) => void,
+): void {
+  const { ids, baseline, h } = rep;
+  const p0 = mean(rep.probs);
+  const R = DEFAULT_ODDS_RATIO;
+  const pb = ids.map((id) => taskProbability(baseline, id));
+  const wPass = pb.map((p) => cusumWeight(1, p, R));
+  const wFail = pb.map((p) => cusumWeight(0, p, R));
+  // ring buffer of the last 30 days' outcomes per task, and rolling per-task sums for each window
+  const ring = new Uint8Array(30 * TASKS);
+  const sums = WINDOWS.map(() => new Int32Array(TASKS));
+  let s = 0;
+  for (let day = BASELINE_DAYS; day <= lastDay; day++) {
+    const probs = probsOn(day);
+    const slot = day % 30;
+    let signalled = false;
+    for (let k = 0; k < TASKS; k++) {
+      const x = rng.next() < probs[k]! ? 1 : 0;
+      s += x ? wPass[k]! : wFail[k]!;
+      if (s < 0) s = 0;
+      if (s > h) {
+        signalled = true;
+        s = 0; // restart after a signal
+      }
+      WINDOWS.forEach((w, wi) => {
+        const leaving = day - w;
+        if (leaving >= BASELINE_DAYS) sums[wi]![k]! -= ring[(leaving % 30) * TASKS + k]!;
+        sums[wi]![k]! += x;
+      });
+      ring[slot * TASKS + k] = x;
+    }
+    if (day < MONITOR_START) continue;
+    const tallies = WINDOWS.map((w, wi) => ({
+      window: `${w}d`,
+      perTask: new Map(ids.map((id, k) => [id, { passes: sums[wi]![k]!, trials: w }])),
+    }));
+    const evaluation = evaluateWindows(baseline, tallies, { alpha: ALPHA_WARN });
+    const warn = evaluation.results[1]!.significant || evaluation.results[2]!.significant;
+    let peer = false;
+    WINDOWS.forEach((w, wi) => {
+      let passes = 0;
+      for (let k = 0; k < TASKS; k++) passes += sums[wi]![k]!;
+      if (binomialLowerP(passes, w * TASKS, p0) < ALPHA_PEER) peer = true;
+    });
+    onDay(day, { page: signalled, warn, peer });
+  }
+}
+
+type Rule = keyof DayAlarms;
+const RULES: Rule[] = ['page', 'warn', 'peer'];
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Peer rule false-alarm episodes per year when all 50 attempts a day have p = 0.55. */
+function peerFalseAlarmsHomogeneous(rng: Rng, years: number): { perYear: number; alarmDayShare: number } {
+  const p0 = 0.55;
+  const days = Math.round(years * 365);
+  const daily: number[] = [];
+  let episodes = 0;
+  let alarmDays = 0;
+  let prev = false;
+  for (let day = 0; day < days + 29; day++) {
+    let passes = 0;
+    for (let k = 0; k < TASKS; k++) if (rng.next() < p0) passes++;
+    daily.push(passes);
+    if (day < 29) continue;
+    let alarm = false;
+    for (const w of WINDOWS) {
+      let sum = 0;
+      for (let d = day - w + 1; d <= day; d++) sum += daily[d]!;
+      if (binomialLowerP(sum, w * TASKS, p0) < ALPHA_PEER) alarm = true;
+    }
+    if (alarm && !prev) episodes++;
+    if (alarm) alarmDays++;
+    prev = alarm;
+  }
+  return { perYear: episodes / (days / 365), alarmDayShare: alarmDays / days };
+}
+
+const fmtDays = (d: number): string => (Number.isFinite(d) ? String(d) : `>${FOLLOW_UP}`);
+
+export async function benchStats(): Promise<void> {
+  const started = performance.now();
+  const rng = createRng(SEED);
+  const episodes: Record<Rule, number> = { page: 0, warn: 0, peer: 0 };
+  const alarmDays: Record<Rule, number> = { page: 0, warn: 0, peer: 0 };
+  let monitoredDays = 0;
+  const delays: Record<Rule, number[][]> = {
+    page: DROPS.map(() => []),
+    warn: DROPS.map(() => []),
+    peer: DROPS.map(() => []),
+  };
+  const hs: number[] = [];
+
+  for (let r = 0; r < REPLICATES; r++) {
+    const rep = makeReplicate(rng, SEED + r);
+    hs.push(rep.h);
+    // no change: NULL_YEARS_PER_REPLICATE years of monitoring
+    const prev: DayAlarms = { page: false, warn: false, peer: false };
+    simulate(rep, rng, MONITOR_START + 365 * NULL_YEARS_PER_REPLICATE - 1, () => rep.probs, (_day, alarms) => {
+      monitoredDays++;
+      for (const rule of RULES) {
+        if (alarms[rule]) {
+          alarmDays[rule]++;
+          if (!prev[rule]) episodes[rule]++;
+        }
+        prev[rule] = alarms[rule];
+      }
+    });
+    // drops
+    DROPS.forEach((points, di) => {
+      const after = dropped(rep.probs, points);
+      for (let run = 0; run < DROP_RUNS_PER_REPLICATE; run++) {
+        const first: Record<Rule, number> = { page: Infinity, warn: Infinity, peer: Infinity };
+        simulate(
+          rep,
+          rng,
+          DROP_START + FOLLOW_UP - 1,
+          (day) => (day >= DROP_START ? after : rep.probs),
+          (day, alarms) => {
+            if (day < DROP_START) return;
+            for (const rule of RULES) {
+              if (alarms[rule] && !Number.isFinite(first[rule])) first[rule] = day - DROP_START + 1;
+            }
+          },
+        );
+        for (const rule of RULES) delays[rule][di]!.push(first[rule]);
+      }
+    });
+  }
+
+  const years = monitoredDays / 365;
+  const label: Record<Rule, string> = {
+    page: 'agentdrift paging: CUSUM, R=0.67, ARL0 >= 365 d',
+    warn: 'agentdrift warning: 7d/30d CMH, Holm, alpha 0.01',
+    peer: 'peer: any 1d/7d/30d binomial vs p0, 0.05',
+  };
+  const rows = RULES.map((rule) => {
+    const cells = DROPS.map((_, di) => {
+      const sorted = [...delays[rule][di]!].sort((a, b) => a - b);
+      return `${fmtDays(quantile(sorted, 0.5))} (${fmtDays(quantile(sorted, 0.9))})`;
+    });
+    return [
+      label[rule],
+      (episodes[rule] / years).toFixed(2),
+      ((100 * alarmDays[rule]) / monitoredDays).toFixed(2) + '%',
+      ...cells,
+    ];
+  });
+  const header = [
+    'rule',
+    'false alarms/yr',
+    'alarm days',
+    ...DROPS.map((d) => `-${Math.round(d * 100)} pt: median (p90)`),
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+
+  console.log(
+    `Detector operating figures: ${REPLICATES} seeded replicates x ${NULL_YEARS_PER_REPLICATE} years without change ` +
+      `(${years.toFixed(0)} monitored years), ${REPLICATES * DROP_RUNS_PER_REPLICATE} drop runs per size.`,
+  );
+  console.log(
+    `${TASKS} tasks/day, task pass probability ~ Beta(${BETA_A}, ${BETA_B}) (mean 0.55); baseline = first ` +
+      `${BASELINE_DAYS} days per task; drop = logit shift giving exactly the stated mean drop; days to detect ` +
+      `counted from the first dropped day (1 = same day).`,
+  );
+  console.log(
+    `CUSUM threshold h (per replicate baseline): mean ${mean(hs).toFixed(2)}, range ` +
+      `${Math.min(...hs).toFixed(2)}-${Math.max(...hs).toFixed(2)}`,
+  );
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+  const med = (rule: Rule, di: number): number => quantile([...delays[rule][di]!].sort((a, b) => a - b), 0.5);
+  const checks: [string, boolean][] = [
+    ['paging false alarms <= 1/yr', episodes.page / years <= 1],
+    ['warning false alarms <= 4/yr', episodes.warn / years <= 4],
+    ['10-pt drop paged within a median of 5 days', med('page', 1) <= 5],
+    ['20-pt drop paged within a median of 2 days', med('page', 2) <= 2],
+  ];
+  // Context for the peer's figure: its binomial model is exactly right only when every attempt has the same
+  // probability. With heterogeneous tasks run once a day the daily count is under-dispersed and the rule is quieter.
+  const homogeneous = peerFalseAlarmsHomogeneous(rng, years);
+  console.log(
+    `peer rule if every task had p = 0.55 (its binomial model exactly true): ${homogeneous.perYear.toFixed(1)} ` +
+      `false-alarm episodes/yr, alarm on ${(100 * homogeneous.alarmDayShare).toFixed(1)}% of days ` +
+      `(${(365 * homogeneous.alarmDayShare).toFixed(0)} alarm days/yr)`,
+  );
+  console.log('targets: ' + checks.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; '));
+  console.log(`(simulated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  await benchStats();
+}
