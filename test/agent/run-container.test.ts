@@ -197,7 +197,8 @@ describe('runAgentInContainer with the real CLI in a task container', { timeout:
       reply([bash('echo "key=$ANTHROPIC_API_KEY" && printf "%s\\n" "$ANTHROPIC_API_KEY" > /app/leak.txt', 'Leak')]),
       (req) => reply(`I saw ${JSON.stringify(req.body?.messages?.at(-1)).includes(API_KEY) ? API_KEY : 'nothing'}`),
     ]);
-    const run = await runAgentInContainer(runtime, await startContainer(), claudeCode, options(f));
+    const live: string[] = [];
+    const run = await runAgentInContainer(runtime, await startContainer(), claudeCode, options(f, { onLine: (l) => live.push(l) }));
     // The leak is real (the model saw the key in the tool result), so the redaction is put to work.
     expect(JSON.stringify(f.mainRequests()[1]!.body)).toContain(API_KEY);
     const transcript = gunzipSync(readFileSync(run.transcriptPath)).toString('utf8');
@@ -208,5 +209,7 @@ describe('runAgentInContainer with the real CLI in a task container', { timeout:
     expect(run.patch).toContain('+++ b/leak.txt');
     expect(run.patch).not.toContain(API_KEY);
     expect(run.stderrTail).not.toContain(API_KEY);
+    expect(live.some((l) => l.includes('key=[REDACTED]'))).toBe(true);
+    expect(live.some((l) => l.includes(API_KEY))).toBe(false);
   });
 });
