@@ -190,6 +190,11 @@ export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   private readonly pingTimeoutMs: number;
   private readonly volumeFills = new Map<string, Promise<void>>();
+  /**
+   * Content key and creation time of each tool volume this process has filled or verified: a later call only
+   * inspects the volume (a volume removed and re-created behind our back has another creation time).
+   */
+  private readonly volumesKnown = new Map<string, { key: string; createdAt: string }>();
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
@@ -510,6 +515,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeVolume(name: string): Promise<void> {
+    this.volumesKnown.delete(name);
     try {
       await this.docker.getVolume(name).remove();
     } catch (e) {
@@ -534,13 +540,20 @@ export class DockerRuntime implements ContainerRuntime {
     const key = options.contentKey ?? hashToolFiles(files, stats);
     const labels = { ...options.labels, [LABEL_MANAGED]: 'true' };
 
-    let exists = true;
-    try {
-      await this.docker.getVolume(name).inspect();
-    } catch (e) {
-      if (statusOf(e) !== 404) throw toInfraError(e, 'volume_failed', `inspecting volume ${name}`);
-      exists = false;
-    }
+    const createdAt = async (): Promise<string | null> => {
+      try {
+        const info = (await this.docker.getVolume(name).inspect()) as { CreatedAt?: string };
+        return info.CreatedAt ?? '';
+      } catch (e) {
+        if (statusOf(e) !== 404) throw toInfraError(e, 'volume_failed', `inspecting volume ${name}`);
+        return null;
+      }
+    };
+    const created = await createdAt();
+    const exists = created !== null;
+    const known = this.volumesKnown.get(name);
+    if (exists && known?.key === key && known.createdAt === created) return;
+    this.volumesKnown.delete(name);
 
     const mountPoint = '/agentdrift-volume';
     const helper = async <T>(fn: (c: ContainerHandle) => Promise<T>): Promise<T> => {
@@ -567,7 +580,10 @@ export class DockerRuntime implements ContainerRuntime {
         } catch {
           markedKey = undefined;
         }
-        if (markedKey === key) return;
+        if (markedKey === key) {
+          this.volumesKnown.set(name, { key, createdAt: created });
+          return;
+        }
       }
       // Partly filled, or filled with other content: start again from an empty volume.
       try {
@@ -614,5 +630,6 @@ export class DockerRuntime implements ContainerRuntime {
         throw toInfraError(e, 'volume_failed', `marking volume ${name} complete`);
       }
     });
+    this.volumesKnown.set(name, { key, createdAt: (await createdAt()) ?? '' });
   }
 }

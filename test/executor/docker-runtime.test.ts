@@ -300,10 +300,13 @@ describe('tool volumes', () => {
         { helperImage: image, contentKey: 'v1', labels },
       );
       const created1 = ((await docker.getVolume(name).inspect()) as { CreatedAt?: string }).CreatedAt;
-      // Same key again (concurrently, too): nothing is refilled, the volume is the same one.
+      // Same key again, from this runtime and from a fresh one that must read the volume's marker (concurrently,
+      // too): nothing is refilled, the volume is the same one.
+      const other = new DockerRuntime();
       await Promise.all([
         runtime.ensureToolVolume(name, { 'bin/tool': { content: 'ignored' } }, { helperImage: image, contentKey: 'v1' }),
-        runtime.ensureToolVolume(name, { 'bin/tool': { content: 'ignored' } }, { helperImage: image, contentKey: 'v1' }),
+        other.ensureToolVolume(name, { 'bin/tool': { content: 'ignored' } }, { helperImage: image, contentKey: 'v1' }),
+        other.ensureToolVolume(name, { 'bin/tool': { content: 'ignored' } }, { helperImage: image, contentKey: 'v1' }),
       ]);
       expect(((await docker.getVolume(name).inspect()) as { CreatedAt?: string }).CreatedAt).toBe(created1);
 
@@ -326,6 +329,35 @@ describe('tool volumes', () => {
       } finally {
         await runtime.remove(c2);
       }
+    } finally {
+      await runtime.removeVolume(name);
+    }
+  });
+
+  it('refills a volume that was removed behind its back, and one left without a completion marker', async () => {
+    const name = `agentdrift-test-tool-${randomUUID().slice(0, 8)}`;
+    const files = { tool: { content: '#!/bin/sh\necho filled\n', mode: 0o755 } };
+    const check = async () => {
+      const c = await running({ mounts: [{ volume: name, target: '/opt/t' }] });
+      try {
+        return (await runtime.exec(c, ['sh', '-c', '/opt/t/tool 2>&1 || true'])).stdout;
+      } finally {
+        await runtime.remove(c);
+      }
+    };
+    try {
+      await runtime.ensureToolVolume(name, files, { helperImage: image });
+      // Removed by someone else and re-created empty (as the engine does for a missing volume mount).
+      await dockerClient().getVolume(name).remove();
+      await new Promise((r) => setTimeout(r, 1100)); // creation times have a one-second resolution
+      await dockerClient().createVolume({ Name: name });
+      await runtime.ensureToolVolume(name, files, { helperImage: image });
+      expect(await check()).toBe('filled\n');
+      // A fresh runtime that finds an empty volume (no marker) fills it.
+      await runtime.removeVolume(name);
+      await dockerClient().createVolume({ Name: name });
+      await new DockerRuntime().ensureToolVolume(name, files, { helperImage: image });
+      expect(await check()).toBe('filled\n');
     } finally {
       await runtime.removeVolume(name);
     }
