@@ -65,9 +65,12 @@ export interface CmhResult {
   oddsRatio: number;
 }
 
+function validCount(p: number, n: number): boolean {
+  return Number.isInteger(p) && Number.isInteger(n) && p >= 0 && p <= n;
+}
+
 function check(t: TaskTally): void {
-  const ok = (p: number, n: number): boolean => Number.isInteger(p) && Number.isInteger(n) && p >= 0 && p <= n;
-  if (!ok(t.windowPasses, t.windowTrials) || !ok(t.basePasses, t.baseTrials)) {
+  if (!validCount(t.windowPasses, t.windowTrials) || !validCount(t.basePasses, t.baseTrials)) {
     throw new RangeError(`cmh: tallies must be integers with 0 <= passes <= trials`);
   }
 }

@@ -16,7 +16,7 @@
  */
 import type { Baseline, TaskCount } from './baseline.ts';
 import { binomialLowerP } from './binomial.ts';
-import { cmhLess } from './cmh.ts';
+import { cmhLess, type TaskTally } from './cmh.ts';
 import { holm } from './holm.ts';
 import { minimumDetectableDrop } from './mdd.ts';
 import { wilson } from './wilson.ts';
@@ -107,12 +107,16 @@ function testWindow(baseline: Baseline, tally: WindowTally, options: WindowOptio
       mddN: n,
     };
   }
-  const ids = new Set([...tally.perTask.keys(), ...baseline.perTask.keys()]);
-  const tasks = [...ids].map((id) => {
-    const w = tally.perTask.get(id) ?? { passes: 0, trials: 0 };
-    const b = baseline.perTask.get(id) ?? { passes: 0, trials: 0 };
-    return { windowPasses: w.passes, windowTrials: w.trials, basePasses: b.passes, baseTrials: b.trials };
-  });
+  const empty: TaskCount = { passes: 0, trials: 0 };
+  const tasks: TaskTally[] = [];
+  for (const [id, w] of tally.perTask) {
+    const b = baseline.perTask.get(id) ?? empty;
+    tasks.push({ windowPasses: w.passes, windowTrials: w.trials, basePasses: b.passes, baseTrials: b.trials });
+  }
+  for (const [id, b] of baseline.perTask) {
+    if (tally.perTask.has(id)) continue;
+    tasks.push({ windowPasses: 0, windowTrials: 0, basePasses: b.passes, baseTrials: b.trials });
+  }
   const r = cmhLess(tasks, { correct: options.correct ?? true, minCoverage: options.minCoverage ?? 0.5 });
   let baselineRate = NaN;
   let baseN = 0;
