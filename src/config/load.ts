@@ -56,8 +56,13 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     raw = parseYaml(readFileSync(file, 'utf8'), file);
   }
   const loaded = parseConfig(raw, env, file ?? 'embedded defaults');
-  if (file) loaded.config.dataDir = path.resolve(path.dirname(file), loaded.config.dataDir);
-  else loaded.config.dataDir = path.resolve(opts.cwd ?? process.cwd(), loaded.config.dataDir);
+  // Paths in the file are relative to the file (to the working directory for the embedded defaults).
+  const base = file ? path.dirname(file) : (opts.cwd ?? process.cwd());
+  loaded.config.dataDir = path.resolve(base, loaded.config.dataDir);
+  for (const t of loaded.config.tracks) {
+    if (t.suite.dataset.kind === 'file') t.suite.dataset.path = path.resolve(base, t.suite.dataset.path);
+    if (t.suite.harness.kind === 'local') t.suite.harness.path = path.resolve(base, t.suite.harness.path);
+  }
   return { ...loaded, source: file };
 }
 

@@ -103,6 +103,17 @@ export const trackSchema = z.strictObject({
     })
     .prefault({}),
   concurrency: z.number().int().min(1).max(64).default(2),
+  /** Extra environment for the agent CLI (e.g. CLAUDE_CODE_MAX_RETRIES); never credentials, which come from secrets. */
+  agentEnv: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'expected an environment variable name' }), z.string())
+    .default({})
+    .superRefine((env, ctx) => {
+      for (const k of Object.keys(env)) {
+        if (/KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i.test(k) || k.startsWith('ANTHROPIC_') || k.startsWith('AWS_')) {
+          ctx.addIssue({ code: 'custom', path: [k], message: 'expected no credentials here: set them in the daemon\'s environment' });
+        }
+      }
+    }),
   baseline: baselineSchema.default({ kind: 'auto', days: 14 }),
   budget: z
     .strictObject({

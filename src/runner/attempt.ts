@@ -66,6 +66,12 @@ export interface AttemptOutcome {
   timings: AttemptTimings;
 }
 
+/** Like KEEP_ALIVE, but PID 1 exits after `seconds`, which stops the container and everything in it. */
+export function selfStopping(seconds: number): string[] {
+  const [shell, flag, script] = KEEP_ALIVE as [string, string, string];
+  return [shell, flag, `(sleep ${Math.ceil(seconds)}; kill -TERM $$) & ${script}`];
+}
+
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 150);
 
 export function toolVolumeName(agent: Agent): string {
@@ -194,7 +200,9 @@ async function agentAttempt(
   const container = await runtime.createContainer({
     image,
     labels: { ...labels, 'agentdrift.role': 'agent' },
-    entrypoint: KEEP_ALIVE,
+    // PID 1 ends by itself shortly after the attempt's limit, so a container orphaned by a crashed runner stops (and
+    // its agent stops spending) even if nobody is left to kill it; a restart removes it.
+    entrypoint: selfStopping(track.limits.timeoutSeconds + 300),
     workingDir: '/app',
     ...limits,
     networkMode: config.docker.networkMode,
@@ -213,6 +221,7 @@ async function agentAttempt(
       credentials: deps.credentials,
       ...(config.anthropic.baseUrl ? { baseUrl: config.anthropic.baseUrl } : {}),
       binary: `${TOOL_DIR}/claude`,
+      extraEnv: track.agentEnv,
       baseCommit: task.baseCommit,
       timeoutMs: track.limits.timeoutSeconds * 1000,
       transcriptDir: path.join(config.dataDir, 'transcripts', track.name, String(plan.runId)),

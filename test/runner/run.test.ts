@@ -1,0 +1,282 @@
+/**
+ * Runs of a track end to end, nothing mocked: the real Docker Engine, fixture task images in the SWE-Bench-Pro layout,
+ * the real Claude Code CLI inside the task container, scripted by a fake Anthropic Messages API on 127.0.0.1 (the
+ * containers use host networking), and grading in a fresh container.
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime } from '../../src/executor/index.ts';
+import { LABEL_MANAGED } from '../../src/executor/runtime.ts';
+import { executeRun } from '../../src/runner/run.ts';
+import { runCli } from '../helpers/cli.ts';
+import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
+import { bash, hang, overloaded, reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';
+import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, writeFixtureDataset, type FixtureImages, type FixtureTask } from '../helpers/images.ts';
+
+const API_KEY = 'sk-ant-test-secret-0123456789';
+const docker = new Docker();
+const runtime = new DockerRuntime();
+
+let images: FixtureImages;
+let dir: string;
+let datasetPath: string;
+let harnessPath: string;
+let noImage: FixtureTask;
+let t: TestContext | null = null;
+let fake: FakeAnthropic | null = null;
+
+beforeAll(async () => {
+  images = await ensureFixtureImages();
+  dir = tempDir('agentdrift-run-');
+  const base = images.tasks[0]!;
+  const id = `${base.instanceId}-noimage`;
+  noImage = { ...base, instanceId: id, row: { ...base.row, instance_id: id, dockerhub_tag: 'agentdrift-no-such-image' } };
+  ({ datasetPath, harnessPath } = await writeFixtureDataset(dir, [...images.tasks, noImage]));
+  // One malformed row: the run goes on with the good ones, and `agentdrift tasks` names it.
+  appendFileSync(datasetPath, JSON.stringify({ ...base.row, instance_id: 'instance_broken__row-1', fail_to_pass: 'not a list' }) + '\n');
+}, 900_000);
+
+afterEach(async () => {
+  t?.cleanup();
+  t = null;
+  await fake?.close();
+  fake = null;
+});
+
+afterAll(async () => {
+  await runtime.removeLeftovers();
+});
+
+const byName = (name: string) => images.tasks.find((x) => x.name === name)!;
+
+function taskOf(req: RecordedRequest): FixtureTask {
+  const first = JSON.stringify(req.body?.messages?.[0]?.content ?? '');
+  const task = images.tasks.find((x) => first.includes(JSON.stringify(x.problemStatement.slice(0, 60)).slice(1, -1)));
+  if (!task) throw new Error('the fake API got a prompt of no fixture task');
+  return task;
+}
+
+/** Whether the conversation already holds a tool result (the CLI may append system notes after it). */
+function afterToolResult(req: RecordedRequest): boolean {
+  return (req.body?.messages ?? []).some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'tool_result'));
+}
+
+/** An agent that runs one Bash command chosen per task, then says it is done. */
+function scripted(command: (task: FixtureTask) => string): ((req: RecordedRequest) => StaticTurn)[] {
+  const turn = (req: RecordedRequest): StaticTurn =>
+    afterToolResult(req)
+      ? reply('Done.', { input_tokens: 2000, output_tokens: 10, cache_read_input_tokens: 1500 })
+      : reply([bash(command(taskOf(req)), 'Apply the change')], { input_tokens: 1000, output_tokens: 200, cache_creation_input_tokens: 1500 });
+  return Array.from({ length: 200 }, () => turn);
+}
+
+const applyGold = (task: FixtureTask) => `cd /app && git apply <<'AGENTDRIFT_PATCH'\n${task.goldPatch}\nAGENTDRIFT_PATCH`;
+
+function context(opts: { ids: string[]; timeoutSeconds?: number; concurrency?: number; retries?: number }): TestContext {
+  return makeContext(
+    {
+      anthropic: { baseUrl: fake!.url },
+      docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', infraRetries: opts.retries ?? 1, cpus: 1, memoryMb: 1024, gradingTimeoutSeconds: 120 },
+      tracks: [
+        {
+          name: 'fx',
+          model: 'claude-sonnet-4-5',
+          suite: { dataset: { kind: 'file', path: datasetPath }, harness: { kind: 'local', path: harnessPath }, ids: opts.ids },
+          limits: { timeoutSeconds: opts.timeoutSeconds ?? 120, maxTurns: 10, maxBudgetUsd: 5 },
+          concurrency: opts.concurrency ?? 2,
+          agentEnv: { CLAUDE_CODE_MAX_RETRIES: '0' },
+        },
+      ],
+    },
+    { ANTHROPIC_API_KEY: API_KEY },
+  );
+}
+
+async function managedContainers(): Promise<number> {
+  return (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, 'agentdrift.track=fx'] } })).length;
+}
+
+describe('a run of a track', { timeout: 300_000 }, () => {
+  it('resolves a task the scripted agent fixes, with tokens, turns, tool calls and cost from the stream', async () => {
+    fake = await startFakeAnthropic(scripted(applyGold));
+    t = context({ ids: [byName('calc-median').instanceId] });
+    const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    expect(r).toMatchObject({ state: 'completed', attempted: 1, outcomes: { resolved: 1 } });
+    const run = t.ctx.store.getRun(r.runId!)!;
+    expect(run).toMatchObject({ state: 'completed', agentVersion: expect.stringMatching(/^2\./), modelId: expect.any(String) });
+    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    expect(a).toMatchObject({ outcome: 'resolved', turns: 2, toolCalls: 1, inputTokens: 3000, outputTokens: 210, cacheReadTokens: 1500, cacheCreationTokens: 1500 });
+    expect(a!.costUsd).toBeGreaterThan(0);
+    expect(a!.patchBytes).toBeGreaterThan(0);
+    expect(a!.agentDurationMs).toBeGreaterThan(0);
+    expect(a!.gradingDurationMs).toBeGreaterThan(0);
+    // The prompt the agent got is the official one.
+    const task = byName('calc-median');
+    const prompt = JSON.stringify(fake.mainRequests()[0]!.body!.messages![0]!.content);
+    expect(prompt).toContain('Requirements:');
+    expect(prompt).toContain('New interfaces introduced:');
+    expect(prompt).toContain(JSON.stringify(task.requirements.slice(0, 40)).slice(1, -1));
+    // The key reached the API and nothing else: not the transcript, the log or the store.
+    expect(fake.mainRequests()[0]!.headers['x-api-key']).toBe(API_KEY);
+    const { readTranscript } = await import('../../src/agent/index.ts');
+    expect(await readTranscript(a!.transcriptPath!)).not.toContain(API_KEY);
+    expect(t.logs.join('')).not.toContain(API_KEY);
+    expect(JSON.stringify(t.ctx.store.db.prepare('SELECT * FROM attempts').all())).not.toContain(API_KEY);
+    expect(await managedContainers()).toBe(0);
+  });
+
+  it('grades a wrong fix unresolved even when the agent rewrote the official tests to pass', async () => {
+    const task = byName('calc-median');
+    const fakeTests = [
+      'import unittest',
+      'class TestMean(unittest.TestCase):',
+      '    def test_simple(self): pass',
+      '    def test_empty_raises(self): pass',
+      'class TestMedian(unittest.TestCase):',
+      '    def test_even_length(self): pass',
+      '    def test_even_length_unsorted(self): pass',
+      '    def test_odd_length(self): pass',
+      '    def test_empty_raises(self): pass',
+      '',
+    ].join('\n');
+    fake = await startFakeAnthropic(scripted(() => `cd /app && printf '%s' '${fakeTests}' > tests/test_stats.py && git status --short`));
+    t = context({ ids: [task.instanceId] });
+    const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    expect(r.outcomes).toMatchObject({ unresolved: 1, resolved: 0 });
+    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    expect(a!.patchBytes).toBeGreaterThan(0);
+    expect(a!.reason).toMatch(/test_even_length/);
+  });
+
+  it('records agent_error when the API answers 529, timeout when it never answers, and removes the containers', async () => {
+    const [median, clamp] = [byName('calc-median'), byName('calc-clamp')];
+    fake = await startFakeAnthropic([overloaded(Infinity)]);
+    t = context({ ids: [median.instanceId] });
+    const r1 = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    expect(r1.outcomes).toMatchObject({ agent_error: 1 });
+    expect(t.ctx.store.attemptsOfRun(r1.runId!)[0]!.reason).toMatch(/529|overloaded/i);
+    t.cleanup();
+    await fake.close();
+
+    fake = await startFakeAnthropic([hang()]);
+    t = context({ ids: [clamp.instanceId], timeoutSeconds: 6 });
+    const started = Date.now();
+    const r2 = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    expect(r2.outcomes).toMatchObject({ timeout: 1 });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(t.ctx.store.attemptsOfRun(r2.runId!)[0]!.reason).toContain('container killed');
+    expect(await managedContainers()).toBe(0);
+  });
+
+  it('records infra_error for an image that does not exist, after the configured retries', async () => {
+    fake = await startFakeAnthropic(scripted(applyGold));
+    t = context({ ids: [noImage.instanceId], retries: 2 });
+    const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    expect(r.outcomes).toMatchObject({ infra_error: 1 });
+    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    expect(a!.reason).toContain('image_missing');
+    const retries = t.logs.join('').split('\n').filter((l) => l.includes('infrastructure failed; retrying'));
+    expect(retries).toHaveLength(2);
+    expect(fake.mainRequests()).toHaveLength(0);
+  });
+
+  it('--oracle resolves every fixture task without touching the history', async () => {
+    fake = await startFakeAnthropic([]);
+    t = context({ ids: images.tasks.map((x) => x.instanceId) });
+    const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'oracle', oracle: true });
+    expect(r.oracle).toHaveLength(images.tasks.length);
+    expect(r.oracle!.filter((x) => x.outcome !== 'resolved')).toEqual([]);
+    expect(t.ctx.store.listRuns('fx', { limit: 5, offset: 0 }).total).toBe(0);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('names a malformed dataset row in agentdrift tasks, and lists the good ones', async () => {
+    const cfg = path.join(dir, 'tasks.yaml');
+    writeFileSync(cfg, `dataDir: data-tasks\ndocker:\n  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}\n`);
+    const r = await runCli(['--config', cfg, 'tasks', '--dataset', datasetPath]);
+    expect(r.code).toBe(0);
+    for (const x of images.tasks) expect(r.stdout).toContain(x.instanceId);
+    expect(r.stdout).toContain('instance_broken__row-1');
+    expect(r.stdout).toMatch(/fail_to_pass/);
+    const json = await runCli(['--config', cfg, 'tasks', '--dataset', datasetPath, '--json']);
+    const doc = JSON.parse(json.stdout) as { tasks: { id: string; failToPass: number }[]; rejected: { reason: string }[] };
+    expect(doc.tasks.find((x) => x.id === byName('calc-median').instanceId)?.failToPass).toBe(2);
+    expect(doc.rejected).toHaveLength(1);
+  });
+});
+
+describe('a run killed mid-way', { timeout: 600_000 }, () => {
+  it('finishes only the missing attempts when started again: nothing lost or doubled', async () => {
+    fake = await startFakeAnthropic(scripted(applyGold));
+    const ids = images.tasks.map((x) => x.instanceId);
+    const cfgDir = tempDir('agentdrift-resume-');
+    const cfg = path.join(cfgDir, 'agentdrift.yaml');
+    writeFileSync(
+      cfg,
+      [
+        'dataDir: data',
+        'logLevel: info',
+        'anthropic:',
+        `  baseUrl: ${fake.url}`,
+        'docker:',
+        `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
+        '  pull: false',
+        '  networkMode: host',
+        '  cpus: 1',
+        '  memoryMb: 1024',
+        'tracks:',
+        '  - name: fx',
+        '    samplesPerTask: 2',
+        '    concurrency: 1',
+        '    limits: { maxTurns: 10 }',
+        '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
+        '    suite:',
+        `      dataset: { kind: file, path: ${datasetPath} }`,
+        `      harness: { kind: local, path: ${harnessPath} }`,
+        `      ids: [${ids.join(', ')}]`,
+        '',
+      ].join('\n'),
+    );
+    const total = ids.length * 2;
+    // First run: killed (SIGKILL, no chance to clean up) once two attempts are stored.
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../helpers/cli.ts');
+    const child = spawn(process.execPath, [BIN, '--config', cfg, 'run', '--track', 'fx'], { env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ANTHROPIC_API_KEY: API_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no two attempts in time:\n${out}`)), 240_000);
+      const check = setInterval(() => {
+        if ((out.match(/"msg":"attempt finished"/g) ?? []).length >= 2) {
+          clearInterval(check);
+          clearTimeout(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 100);
+    });
+    await new Promise((r) => child.on('close', r));
+
+    const second = await runCli(['--config', cfg, 'run', '--track', 'fx'], { env: { ANTHROPIC_API_KEY: API_KEY }, timeoutMs: 400_000 });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/run 1 completed \(resumed\)/);
+    expect(second.stdout).toMatch(/already done/);
+
+    const { Store } = await import('../../src/store/store.ts');
+    const store = new Store(path.join(cfgDir, 'data', 'agentdrift.sqlite'));
+    try {
+      expect(store.listRuns('fx', { limit: 5, offset: 0 }).total).toBe(1);
+      const attempts = store.attemptsOfRun(1);
+      expect(attempts).toHaveLength(total);
+      expect(new Set(attempts.map((a) => `${a.taskId}#${a.sampleIndex}`)).size).toBe(total);
+      expect(attempts.filter((a) => a.outcome !== 'resolved').map((a) => `${a.taskId}#${a.sampleIndex}: ${a.outcome} ${a.reason}`)).toEqual([]);
+      expect(store.getRun(1)!.state).toBe('completed');
+    } finally {
+      store.close();
+    }
+    expect(await managedContainers()).toBe(0);
+  });
+});
