@@ -186,6 +186,30 @@ function readTarFirstFile(stream: NodeJS.ReadableStream): Promise<Buffer | null>
   });
 }
 
+/** The regular files of a tar stream whose names `select` maps to a key (null: skipped). */
+function readTarFiles(stream: NodeJS.ReadableStream, select: (name: string) => string | null): Promise<Record<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    const extract = tar.extract();
+    const files: Record<string, Buffer> = {};
+    extract.on('entry', (header, body, next) => {
+      const key = header.type === 'file' ? select(header.name.replace(/^\.\//, '')) : null;
+      const chunks: Buffer[] = [];
+      body.on('data', (c: unknown) => {
+        if (key !== null) chunks.push(c as Buffer);
+      });
+      body.on('end', () => {
+        if (key !== null) files[key] = Buffer.concat(chunks);
+        next();
+      });
+      body.resume();
+    });
+    extract.on('finish', () => resolve(files));
+    extract.on('error', reject);
+    (stream as Readable).on('error', reject);
+    (stream as Readable).pipe(extract as unknown as NodeJS.WritableStream);
+  });
+}
+
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   private readonly pingTimeoutMs: number;
@@ -454,6 +478,28 @@ export class DockerRuntime implements ContainerRuntime {
     }
     try {
       return await readTarFirstFile(stream);
+    } catch (e) {
+      throw toInfraError(e, 'copy_failed', `reading the archive of ${path}`);
+    }
+  }
+
+  async getFiles(container: ContainerHandle, dir: string, names?: readonly string[]): Promise<Record<string, Buffer>> {
+    const path = dir.replace(/\/+$/, '') || '/';
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.getContainer(container.id).getArchive({ path });
+    } catch (e) {
+      if (statusOf(e) === 404 && (/could not find the file|no such file/i.test(engineMessage(e)) || (await this.exists(container)))) return {};
+      throw toInfraError(e, 'copy_failed', `copying ${path} out of ${container.id.slice(0, 12)}`);
+    }
+    const wanted = names ? new Set(names) : null;
+    try {
+      return await readTarFiles(stream, (name) => {
+        // Entries are named after the directory itself: "<basename>/<relative path>".
+        const slash = name.indexOf('/');
+        const rel = slash < 0 ? '' : name.slice(slash + 1);
+        return rel !== '' && (!wanted || wanted.has(rel)) ? rel : null;
+      });
     } catch (e) {
       throw toInfraError(e, 'copy_failed', `reading the archive of ${path}`);
     }

@@ -191,6 +191,11 @@ export interface ContainerRuntime {
   putFiles(container: ContainerHandle, dir: string, files: Record<string, FileContent>): Promise<void>;
   /** Reads one regular file out of the container; null when it does not exist. */
   getFile(container: ContainerHandle, path: string): Promise<Buffer | null>;
+  /**
+   * Reads the regular files under `dir` in one archive (paths relative to `dir`), or only those named in `names`;
+   * an empty record when `dir` does not exist. Cheaper than several `getFile` calls.
+   */
+  getFiles(container: ContainerHandle, dir: string, names?: readonly string[]): Promise<Record<string, Buffer>>;
   /** SIGKILLs the container; no error when it is not running. */
   kill(container: ContainerHandle): Promise<void>;
   /** Removes the container (and its anonymous volumes); no error when it is already gone. */

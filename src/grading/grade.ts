@@ -215,7 +215,10 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
     timings.scriptMs = Date.now() - s0;
     const markers = parseMarkers(exec.stderr);
     const p = markers.phases;
-    const span = (a: string, b: string) => (p[a] !== undefined && p[b] !== undefined ? Math.max(0, (p[b] as number) - (p[a] as number)) : null);
+    const span = (a: string, b: string) => {
+      const d = (p[b] ?? NaN) - (p[a] ?? NaN);
+      return Number.isFinite(d) ? Math.max(0, d) : null;
+    };
     timings.prepareMs = span('reset', 'tests');
     timings.testsMs = span('tests', 'parse');
     timings.parseMs = span('parse', 'done');
@@ -226,16 +229,28 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
       return finish({ ...base, log, patchApplied: markers.patchApplied, outcome: 'infra_error', infraReason: exec.timedOut ? 'timeout' : 'aborted', reason: why });
     }
 
+    if (!('done' in markers.phases) && exec.exitCode !== 90) {
+      // The script did not reach its end: killed from inside (the official harness would find no output.json), or the
+      // container itself died under us (killed, OOM, engine trouble), which says nothing about the candidate.
+      try {
+        await runtime.exec(c, ['true'], { timeoutMs: 10_000 });
+      } catch (e) {
+        if (e instanceof InfraError) {
+          return finish({ ...base, log, patchApplied: markers.patchApplied, outcome: 'infra_error', infraReason: 'exec_failed', reason: `the grading container stopped before the script ended: ${e.message}` });
+        }
+        throw e;
+      }
+    }
+
     const r0 = Date.now();
     let outputRaw: Buffer | null;
     let stdout: Buffer | null;
     let stderr: Buffer | null;
     try {
-      [outputRaw, stdout, stderr] = await Promise.all([
-        runtime.getFile(c, `${WORKSPACE}/output.json`),
-        runtime.getFile(c, `${WORKSPACE}/stdout.log`),
-        runtime.getFile(c, `${WORKSPACE}/stderr.log`),
-      ]);
+      const files = await runtime.getFiles(c, WORKSPACE, ['output.json', 'stdout.log', 'stderr.log']);
+      outputRaw = files['output.json'] ?? null;
+      stdout = files['stdout.log'] ?? null;
+      stderr = files['stderr.log'] ?? null;
     } catch (e) {
       if (e instanceof InfraError) return finish({ ...base, log, outcome: 'infra_error', infraReason: e.reason, reason: e.message });
       throw e;
@@ -245,7 +260,7 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
     const decision = decideOutcome(outputRaw, input.task.failToPass, input.task.passToPass);
     let reason = decision.reason;
     if (markers.patchApplied === false) reason = `patch did not apply; ${reason}`;
-    if (markers.phases.done === undefined && exec.exitCode === 90) reason = `no /app in the image; ${reason}`;
+    if (!('done' in markers.phases) && exec.exitCode === 90) reason = `no /app in the image; ${reason}`;
     return finish({
       outcome: decision.resolved ? 'resolved' : 'unresolved',
       reason,

@@ -138,7 +138,10 @@ export function buildGradingScript(input: GradingScriptInput): string {
 }
 
 export interface ScriptMarkers {
-  /** Epoch milliseconds of each phase start, by name (start, reset, apply, restore-tests, tests, parse, done). */
+  /**
+   * Epoch milliseconds of each phase start, by name (start, reset, apply, restore-tests, tests, parse, done); NaN
+   * for a phase that was reached when the image's `date` cannot print milliseconds.
+   */
   phases: Record<string, number>;
   /** Whether `git apply` succeeded; null when the script never got that far. */
   patchApplied: boolean | null;
@@ -150,8 +153,8 @@ export function parseMarkers(stderr: string): ScriptMarkers {
   let patchApplied: boolean | null = null;
   for (const line of stderr.split('\n')) {
     if (!line.startsWith(MARKER_PREFIX)) continue;
-    const phase = /phase=([\w-]+) t=(\d+)/.exec(line);
-    if (phase) phases[phase[1] as string] = Number(phase[2]);
+    const phase = /phase=([\w-]+) t=(\S*)/.exec(line);
+    if (phase) phases[phase[1] as string] = /^\d+$/.test(phase[2] as string) ? Number(phase[2]) : NaN;
     const patch = /patch=(applied|failed)/.exec(line);
     if (patch) patchApplied = patch[1] === 'applied';
   }

@@ -141,6 +141,14 @@ describe('DockerRuntime basics', () => {
       await runtime.exec(c, ['sh', '-c', 'echo "{\\"tests\\":[]}" > /workspace/output.json']);
       expect((await runtime.getFile(c, '/workspace/output.json'))?.toString()).toBe('{"tests":[]}\n');
       await expect(runtime.putFiles(c, '/workspace', { '../escape': 'x' })).rejects.toThrow(/relative/);
+      // Several files in one archive: all of them, or only the named ones; nothing for a missing folder.
+      const all = await runtime.getFiles(c, '/workspace/');
+      expect(Object.keys(all).sort()).toEqual(['deep/er/data.bin', 'output.json', 'patch.diff', 'run.sh']);
+      expect(all['deep/er/data.bin']?.equals(binary)).toBe(true);
+      const some = await runtime.getFiles(c, '/workspace', ['output.json', 'missing.log']);
+      expect(Object.keys(some)).toEqual(['output.json']);
+      expect(some['output.json']?.toString()).toBe('{"tests":[]}\n');
+      expect(await runtime.getFiles(c, '/no/such/dir')).toEqual({});
     } finally {
       await runtime.remove(c);
     }

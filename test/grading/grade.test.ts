@@ -158,6 +158,34 @@ describe('gradeAttempt', () => {
     expect(await runtime.removeLeftovers(labels)).toBe(0);
   });
 
+  it('a grading container killed from outside mid-run is infra_error, not unresolved', async () => {
+    const labels = attemptLabels({ track: scope[LABEL_TRACK]!, run: 4, attempt: 'killed' });
+    const slow = `sleep 30\n${median.runScript}`;
+    const grading = gradeAttempt(runtime, input(median, median.goldPatch, { labels, files: { runScript: slow, parser: median.parser, env: median.env } }));
+    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    let killed = false;
+    for (let i = 0; i < 200 && !killed; i++) {
+      const [running] = await runtime.docker.listContainers({ filters: { label: selector, status: ['running'] } });
+      if (running) {
+        await new Promise((r) => setTimeout(r, 500)); // let the script reach run_script.sh
+        await runtime.docker.getContainer(running.Id).kill();
+        killed = true;
+      } else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(killed).toBe(true);
+    const r = await grading;
+    expect(r.outcome).toBe('infra_error');
+    expect(r.reason).toMatch(/stopped before the script ended/);
+    expect(await runtime.removeLeftovers(labels)).toBe(0);
+  });
+
+  it('a run script that kills the grading script from inside leaves no output.json: unresolved, as officially', async () => {
+    const suicidal = 'kill -9 $PPID\nsleep 5\n';
+    const r = await gradeAttempt(runtime, input(median, median.goldPatch, { files: { runScript: suicidal, parser: median.parser, env: median.env } }));
+    expect(r.outcome).toBe('unresolved');
+    expect(r.reason).toMatch(/no output\.json/);
+  });
+
   it('a missing image is infra_error after the configured retries', async () => {
     const r = await gradeAttempt(runtime, input(median, median.goldPatch, { image: `agentdrift-test-missing-${randomUUID().slice(0, 8)}:x`, infraRetries: 1 }));
     expect(r.outcome).toBe('infra_error');

@@ -209,5 +209,9 @@ describe('parseMarkers', () => {
     const m = parseMarkers('noise\n##agentdrift phase=reset t=1000\n##agentdrift patch=failed\n##agentdrift phase=tests t=1500\nerror: x\n');
     expect(m).toEqual({ phases: { reset: 1000, tests: 1500 }, patchApplied: false });
     expect(parseMarkers('').patchApplied).toBeNull();
+    // An image whose date cannot print milliseconds still marks the phases it reached.
+    const noDate = parseMarkers('##agentdrift phase=tests t=\n##agentdrift phase=done t=%3N\n');
+    expect(Object.keys(noDate.phases)).toEqual(['tests', 'done']);
+    expect(noDate.phases.tests).toBeNaN();
   });
 });
