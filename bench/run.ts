@@ -2,12 +2,14 @@
  * `npm run bench [name...]`: prints the figures the issues name. With no names, runs every bench.
  *   metrics   /metrics scrape latency and daemon memory with a year of history for 3 tracks
  *   stats     the detector's operating figures (false alarms a year, days to detect) vs the peer's rule
- *   executor  agentdrift's own overhead per attempt in Docker, and run time of 20 fixture tasks
+ *   executor  the grading container's own overhead in Docker
+ *   runner    run time of 20 fixture tasks at concurrency 1 and 2, and agentdrift's overhead per attempt
  */
 const benches: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   metrics: async () => ({ run: (await import('./metrics.ts')).benchMetrics }),
   stats: async () => ({ run: (await import('./stats.ts')).benchStats }),
   executor: async () => ({ run: (await import('./executor.ts')).benchExecutor }),
+  runner: async () => ({ run: (await import('./runner.ts')).benchRunner }),
 };
 
 const wanted = process.argv.slice(2);
