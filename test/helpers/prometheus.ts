@@ -182,19 +182,27 @@ export interface StartPrometheusOptions {
   /** `for:` of every alert in the derived rules (default 2s). */
   forDuration?: string;
   keepFiringFor?: string;
+  /**
+   * Load the rules only once the target has been scraped (default true). Prometheus applies discovered targets at most
+   * every 5 s, while rule evaluation starts at once: with a 2 s `for:`, `absent(up{job="agentdrift"})` would fire
+   * AgentDriftDown before the first scrape. Tests that want that startup behaviour pass false.
+   */
+  rulesAfterFirstScrape?: boolean;
 }
 
 export async function startPrometheus(opts: StartPrometheusOptions): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'agentdrift-prom-'));
   const rules = join(dir, 'agentdrift.rules.yml');
-  writeFileSync(rules, deriveRules(readFileSync(SHIPPED.rules, 'utf8'), { forDuration: opts.forDuration ?? '2s', keepFiringFor: opts.keepFiringFor }));
+  const derivedRules = deriveRules(readFileSync(SHIPPED.rules, 'utf8'), { forDuration: opts.forDuration ?? '2s', keepFiringFor: opts.keepFiringFor });
+  const deferRules = opts.rulesAfterFirstScrape ?? true;
+  writeFileSync(rules, deferRules ? 'groups: []\n' : derivedRules);
   const config = join(dir, 'prometheus.yml');
   writeFileSync(
     config,
     derivePrometheusConfig(readFileSync(SHIPPED.prometheusConfig, 'utf8'), { target: opts.target, ruleFile: rules, alertmanager: opts.alertmanager }),
   );
   const port = await freePort();
-  return startProcess(
+  const prom = await startProcess(
     PROMETHEUS_BIN,
     [
       `--config.file=${config}`,
@@ -207,6 +215,22 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Run
     port,
     '/-/ready',
   );
+  if (deferRules) {
+    try {
+      await waitFor(`a first scrape of ${opts.target}`, async () => (await query(prom.url, 'up{job="agentdrift"} == 1')).length > 0, 30_000, 200);
+      writeFileSync(rules, derivedRules);
+      process.kill(prom.pid, 'SIGHUP'); // reloads the configuration and the rule files
+      await waitFor('the rules to be loaded', async () => {
+        const r = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as { data: { groups: unknown[] } };
+        return r.data.groups.length > 0;
+      }, 30_000, 100);
+    } catch (e) {
+      const out = prom.output();
+      await prom.stop();
+      throw new Error(`${(e as Error).message}\n--- prometheus output ---\n${out.slice(-4000)}`);
+    }
+  }
+  return prom;
 }
 
 export async function startAlertmanager(opts: { webhookBase: string }): Promise<Running> {
