@@ -121,7 +121,7 @@ describe('baselines set by config, API and CLI', () => {
     importRuns('t', runs);
     expect(t.ctx.snapshot('t').regression.cusum!.statistic).toBeGreaterThan(0);
     const headers = { authorization: `Bearer ${token}` };
-    const put = (payload: unknown, h: Record<string, string> = headers) => app!.inject({ method: 'PUT', url: '/api/tracks/t/baseline', payload, headers: h });
+    const put = (payload: Record<string, unknown>, h: Record<string, string> = headers) => app!.inject({ method: 'PUT', url: '/api/tracks/t/baseline', payload, headers: h });
 
     expect((await put({ p0: 0.5 }, {})).statusCode).toBe(401);
     const future = await put({ from: runs[0]!.startedAt, to: '2999-01-01T00:00:00Z' });
