@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { describeIssue, describeValue } from '../model/issues.ts';
+import { InputError, describeIssue, describeValue } from '../model/issues.ts';
 import { configSchema, type Config, type Secrets } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
@@ -13,15 +13,7 @@ export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
 /** Keys whose values are never echoed back, even in an error. */
 const SECRET_KEYS = new Set(['apiToken']);
 
-export class ConfigError extends Error {
-  constructor(
-    message: string,
-    readonly problems: string[] = [],
-  ) {
-    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends InputError {}
 
 export interface LoadedConfig {
   config: Config;

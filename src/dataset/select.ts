@@ -11,6 +11,7 @@
  * k ≥ N selects every task.
  */
 import { createHash } from 'node:crypto';
+import { createRng } from '../stats/rng.ts';
 import { TaskSelectionError, type Task } from './types.ts';
 
 export interface SelectionSpec {
@@ -72,7 +73,9 @@ export function stratifiedSample<T extends Pick<Task, 'instanceId' | 'repo'>>(ta
     repos.map((r) => (strata.get(r) as T[]).length),
     k,
   );
-  const rng = xoshiro128ss(seedState(seed));
+  // The project's one seeded generator (xoshiro128**), salted so that a suite's seed is not the CUSUM's seed stream.
+  const gen = createRng(hashSeed(seed));
+  const rng = () => gen.next();
   const chosen: T[] = [];
   repos.forEach((repo, i) => {
     const group = (strata.get(repo) as T[]).slice().sort((a, b) => compare(a.instanceId, b.instanceId));
@@ -119,29 +122,7 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function seedState(seed: number): [number, number, number, number] {
-  const digest = createHash('sha256').update(`agentdrift-sample:${seed}`).digest();
-  const s: [number, number, number, number] = [digest.readUInt32LE(0), digest.readUInt32LE(4), digest.readUInt32LE(8), digest.readUInt32LE(12)];
-  if (s.every((x) => x === 0)) s[0] = 1;
-  return s;
-}
-
-/** xoshiro128**: a small, well-tested generator; returns floats in [0, 1). */
-function xoshiro128ss(state: [number, number, number, number]): () => number {
-  let [a, b, c, d] = state;
-  return () => {
-    const result = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl(d, 11);
-    return result / 2 ** 32;
-  };
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
+/** A 32-bit seed derived from the user's seed, so that seeds 1, 2, 3 give unrelated samples. */
+function hashSeed(seed: number): number {
+  return createHash('sha256').update(`agentdrift-sample:${seed}`).digest().readUInt32LE(0);
 }

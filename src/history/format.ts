@@ -6,21 +6,13 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeIssue } from '../model/issues.ts';
+import { InputError, describeIssue } from '../model/issues.ts';
 import { OUTCOMES, type AttemptInput, type AttemptRow, type RunRow } from '../model/types.ts';
 import type { ImportedRun } from '../store/store.ts';
 
 export const HISTORY_FORMAT = 'agentdrift-history/1';
 
-export class ImportError extends Error {
-  constructor(
-    message: string,
-    readonly problems: string[] = [],
-  ) {
-    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
-    this.name = 'ImportError';
-  }
-}
+export class ImportError extends InputError {}
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 instant such as 2026-01-31T03:00:00Z' });
 const count = z.number().int().min(0);

@@ -43,3 +43,14 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown, opts: Issue
   const got = value === undefined ? 'nothing' : secret ? `a secret of ${String(value).length} characters` : describeValue(value);
   return `${key || '(top level)'}: got ${got}; ${issue.message}`;
 }
+
+/** An error about outside input: one message, then one line per problem (config keys, import records, ...). */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join('\n')}` : message);
+    this.name = new.target.name;
+  }
+}
