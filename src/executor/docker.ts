@@ -14,6 +14,7 @@ import {
   type ContainerHandle,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerState,
   type EnsureImageOptions,
   type EnsureToolVolumeOptions,
   type ExecOptions,
@@ -502,6 +503,22 @@ export class DockerRuntime implements ContainerRuntime {
       });
     } catch (e) {
       throw toInfraError(e, 'copy_failed', `reading the archive of ${path}`);
+    }
+  }
+
+  async inspect(container: ContainerHandle): Promise<ContainerState | null> {
+    try {
+      const info = await this.docker.getContainer(container.id).inspect();
+      const st = info.State;
+      return {
+        running: st.Running,
+        status: st.Status,
+        exitCode: st.Running ? null : st.ExitCode,
+        oomKilled: st.OOMKilled,
+      };
+    } catch (e) {
+      if (statusOf(e) === 404) return null;
+      throw toInfraError(e, 'exec_failed', `inspecting ${container.id.slice(0, 12)}`);
     }
   }
 

@@ -133,6 +133,17 @@ export interface ContainerHandle {
   readonly id: string;
 }
 
+/** What the engine says about a container. */
+export interface ContainerState {
+  running: boolean;
+  /** 'created', 'running', 'exited', 'removing', ... */
+  status: string;
+  /** Exit code of the main process once it stopped; null while it runs. */
+  exitCode: number | null;
+  /** The kernel killed it for exceeding its memory limit. */
+  oomKilled: boolean;
+}
+
 export interface ExecOptions {
   env?: Record<string, string>;
   workingDir?: string;
@@ -196,6 +207,8 @@ export interface ContainerRuntime {
    * an empty record when `dir` does not exist. Cheaper than several `getFile` calls.
    */
   getFiles(container: ContainerHandle, dir: string, names?: readonly string[]): Promise<Record<string, Buffer>>;
+  /** The container's state; null when it does not exist. */
+  inspect(container: ContainerHandle): Promise<ContainerState | null>;
   /** SIGKILLs the container; no error when it is not running. */
   kill(container: ContainerHandle): Promise<void>;
   /** Removes the container (and its anonymous volumes); no error when it is already gone. */

@@ -231,13 +231,19 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
 
     if (!('done' in markers.phases) && exec.exitCode !== 90) {
       // The script did not reach its end: killed from inside (the official harness would find no output.json), or the
-      // container itself died under us (killed, OOM, engine trouble), which says nothing about the candidate.
+      // container itself died under us (killed, OOM, engine trouble), which says nothing about the candidate. A
+      // container being killed can still look alive for a moment: watch it briefly.
       try {
-        await runtime.exec(c, ['true'], { timeoutMs: 10_000 });
-      } catch (e) {
-        if (e instanceof InfraError) {
-          return finish({ ...base, log, patchApplied: markers.patchApplied, outcome: 'infra_error', infraReason: 'exec_failed', reason: `the grading container stopped before the script ended: ${e.message}` });
+        for (let i = 0; i < 20; i++) {
+          const state = await runtime.inspect(c);
+          if (!state?.running) {
+            const why = !state ? 'it was removed' : state.oomKilled ? 'out of memory' : `${state.status}, exit code ${state.exitCode}`;
+            return finish({ ...base, log, patchApplied: markers.patchApplied, outcome: 'infra_error', infraReason: 'exec_failed', reason: `the grading container stopped before the script ended (${why})` });
+          }
+          await new Promise((r) => setTimeout(r, 100));
         }
+      } catch (e) {
+        if (e instanceof InfraError) return finish({ ...base, log, outcome: 'infra_error', infraReason: e.reason, reason: e.message });
         throw e;
       }
     }

@@ -190,13 +190,16 @@ describe('DockerRuntime basics', () => {
     }
   });
 
-  it('kill and remove are idempotent', async () => {
+  it('kill and remove are idempotent; inspect reports the state', async () => {
     const c = await running();
+    expect(await runtime.inspect(c)).toEqual({ running: true, status: 'running', exitCode: null, oomKilled: false });
     await runtime.kill(c);
+    expect(await runtime.inspect(c)).toMatchObject({ running: false, status: 'exited', exitCode: 137 });
     await runtime.kill(c);
     await runtime.remove(c);
     await runtime.remove(c);
     expect(await inspectContainer(c.id)).toBeNull();
+    expect(await runtime.inspect(c)).toBeNull();
   });
 
   it('removes leftovers by label and leaves other containers alone', async () => {
