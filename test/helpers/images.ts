@@ -355,7 +355,7 @@ function instanceDockerfileText(repo: string): string {
   return [`FROM ${FIXTURE_IMAGE_REPOSITORY}:base-${repo.replace('/', '.')}`, ...INSTANCE_ENV_LINES, ''].join('\n');
 }
 
-async function prepareTask(name: string, baseImage: string, work: string): Promise<{ task: FixtureTask; appDir: string; hash: string }> {
+async function prepareTask(name: string, baseImage: string, baseImageId: string, work: string): Promise<{ task: FixtureTask; appDir: string; hash: string }> {
   const dir = path.join(FIXTURES_DIR, name);
   const spec = JSON.parse(readFileSync(path.join(dir, 'task.json'), 'utf8')) as TaskSpec;
   const repoSrc = path.join(FIXTURES_DIR, 'repos', spec.repoDir);
@@ -363,7 +363,7 @@ async function prepareTask(name: string, baseImage: string, work: string): Promi
   const runScript = readFileSync(path.join(FIXTURES_DIR, 'harness', 'run_script.sh'), 'utf8');
   const parser = readFileSync(path.join(FIXTURES_DIR, 'harness', 'parser.py'), 'utf8');
 
-  const h = createHash('sha256').update(`${RECIPE_VERSION}\0${baseImage}\0${name}\0`);
+  const h = createHash('sha256').update(`${RECIPE_VERSION}\0${baseImage}\0${baseImageId}\0${name}\0`);
   hashDir(h, repoSrc);
   hashDir(h, solutionSrc);
   h.update(readFileSync(path.join(dir, 'task.json')));
@@ -494,11 +494,12 @@ async function build(log: (s: string) => void): Promise<FixtureImages> {
   const docker = new Docker();
   return withLock('fixture-images', async () => {
     const base = await ensureBaseImage(docker, log);
+    const baseId = (await docker.getImage(base).inspect()).Id;
     const work = await mkdtemp(path.join(tmpdir(), 'agentdrift-fixtures-'));
     try {
       const tasks: FixtureTask[] = [];
       for (const name of fixtureTaskNames()) {
-        const prepared = await prepareTask(name, base, work);
+        const prepared = await prepareTask(name, base, baseId, work);
         await buildTaskImage(docker, prepared);
         tasks.push(prepared.task);
       }
