@@ -71,7 +71,7 @@ export async function benchRunner(): Promise<void> {
     }
   } finally {
     await fake.close();
-    await runtime.removeLeftovers();
+    await runtime.removeLeftovers({ 'agentdrift.managed': 'true', 'agentdrift.track': 'bench' });
   }
 }
 

@@ -46,7 +46,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await runtime.removeLeftovers();
+  // Only this file's containers: other test files use the same engine at the same time.
+  await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', 'agentdrift.track': 'fx' });
 });
 
 const byName = (name: string) => images.tasks.find((x) => x.name === name)!;
