@@ -3,6 +3,11 @@
  * as soon as it ends. A run found `running` or `interrupted` (a crash, a restart, a SIGTERM) is resumed: only the
  * attempts it has not stored yet are made, so nothing is lost or doubled.
  *
+ * Stopping: aborting `signal` kills the running attempts' containers and ends the run `interrupted` (it resumes
+ * later), or `cancelled` when the abort reason is a {@link RunStop} saying so (a cancelled run is never resumed).
+ * The budget guard: with `budget.dailyUsd`, no attempt starts once the track's spend of the day (in its time zone)
+ * has reached it; the attempts going on finish and are kept, and the run ends `budget_exhausted`.
+ *
  * `oracle` runs apply the gold patches to validate tasks and infrastructure; they are not part of the track's history
  * (they would count as the agent's passes) and return their per-task results instead.
  */
@@ -13,6 +18,8 @@ import type { AppContext } from '../app/context.ts';
 import type { Task } from '../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_TRACK, type ContainerRuntime } from '../executor/runtime.ts';
 import type { AttemptInput, RunState } from '../model/types.ts';
+import { startOfDay } from '../scheduler/cron.ts';
+import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
 import { resolveSuite, type Suite } from './suite.ts';
 
@@ -20,6 +27,25 @@ export class RunError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RunError';
+  }
+}
+
+/** The reason to pass to AbortController.abort() to say how the stopped run ends. */
+export class RunStop {
+  constructor(
+    readonly state: 'cancelled' | 'interrupted',
+    readonly reason: string,
+  ) {}
+}
+
+/** A run that failed after it was created or resumed: it is stored as `failed` with the cause as its reason. */
+export class RunFailedError extends Error {
+  constructor(
+    readonly runId: number,
+    cause: unknown,
+  ) {
+    super(`run ${runId} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'RunFailedError';
   }
 }
 
@@ -41,6 +67,10 @@ export interface RunOptions {
   oracle?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
+  /** Called once the run is stored (created, or resumed), before any attempt starts. */
+  onStart?: (runId: number, resumed: boolean) => void;
+  /** The clock of the budget guard (default: Date.now). */
+  now?: () => number;
   /** Called with each attempt's phase timings (benchmarks). */
   onTimings?: (taskId: string, t: AttemptTimings) => void;
 }
@@ -62,16 +92,36 @@ export function credentialsFrom(ctx: AppContext): Credentials | null {
   return null;
 }
 
-/** Runs `worker` over `items` with at most `limit` at once; stops taking new items once `signal` aborts. */
-async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, worker: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `worker` over `items` with at most `limit` at once; stops taking new items once `signal` aborts or `canStart`
+ * says no. When a worker throws, no new item starts, the others finish, and the first error is thrown.
+ */
+async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, canStart: () => boolean, worker: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !signal?.aborted) {
+    while (next < items.length && !signal?.aborted && !failed && canStart()) {
       const item = items[next++] as T;
-      await worker(item);
+      try {
+        await worker(item);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
     }
   });
-  await Promise.all(lanes);
+  const results = await Promise.allSettled(lanes);
+  const error = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (error) throw error.reason;
+}
+
+/** Whether the track's spend of the day (in its time zone) has reached its daily budget. */
+export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: number): { reached: boolean; spentUsd: number; limitUsd: number | null } {
+  const track = ctx.track(trackName);
+  const day = startOfDay(nowMs, track.schedule.timezone);
+  const spentUsd = spentBetween(ctx.store, trackName, day, Number.MAX_SAFE_INTEGER);
+  const limitUsd = track.budget.dailyUsd ?? null;
+  return { reached: limitUsd !== null && spentUsd >= limitUsd, spentUsd, limitUsd };
 }
 
 export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions): Promise<RunSummary> {
@@ -95,21 +145,26 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
   let resumed = false;
   if (unfinished) {
     const plan = ctx.store.runPlan(unfinished.id);
-    if (!plan) throw new RunError(`run ${unfinished.id} of ${trackName} is unfinished but has no plan to resume`);
+    const gone = plan ? plan.taskIds.filter((id) => !byId.has(id)) : [];
+    if (!plan || gone.length) {
+      // It can never be resumed: end it, so the next run starts afresh instead of failing the same way forever.
+      const why = plan ? `names task(s) no longer in the dataset: ${gone.join(', ')}` : 'has no plan to resume';
+      finishRun(ctx.store, unfinished.id, 'failed', `could not resume: ${why}`);
+      ctx.refresh(trackName);
+      throw new RunFailedError(unfinished.id, new RunError(`run ${unfinished.id} of ${trackName} ${why}; it is marked failed`));
+    }
     runId = unfinished.id;
     taskIds = plan.taskIds;
     samples = plan.samples;
     resumed = true;
-    ctx.store.updateRun(runId, { state: 'running' });
+    ctx.store.updateRun(runId, { state: 'running', reason: null });
+    ctx.refresh(trackName);
     log.info({ run: runId }, 'resuming an unfinished run');
   } else {
     taskIds = opts.taskIds?.length ? opts.taskIds : suite.tasks.map((t) => t.instanceId);
     const unknown = taskIds.filter((id) => !byId.has(id));
     if (unknown.length) throw new RunError(`task id(s) not in the suite of ${trackName}: ${unknown.join(', ')}`);
   }
-  const missing = taskIds.filter((id) => !byId.has(id));
-  if (missing.length) throw new RunError(`run ${runId} names task(s) no longer in the dataset: ${missing.join(', ')}`);
-
   if (!opts.oracle && runId === null) {
     runId = ctx.store.createRun(
       { track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: suite.hash },
@@ -117,6 +172,38 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
     );
     ctx.refresh(trackName);
   }
+  if (runId !== null) opts.onStart?.(runId, resumed);
+  try {
+    return await attemptAll(ctx, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, log });
+  } catch (e) {
+    if (runId === null) throw e;
+    const reason = `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
+    log.error({ run: runId, err: e instanceof Error ? e.message : String(e) }, 'run failed');
+    try {
+      finishRun(ctx.store, runId, 'failed', reason);
+      ctx.refresh(trackName);
+    } catch (inner) {
+      log.error({ run: runId, err: (inner as Error).message }, 'could not mark the run failed');
+    }
+    throw new RunFailedError(runId, e);
+  }
+}
+
+interface Prepared {
+  runId: number | null;
+  taskIds: string[];
+  samples: number;
+  resumed: boolean;
+  suite: Suite;
+  byId: Map<string, Task>;
+  credentials: Credentials | null;
+  log: Logger;
+}
+
+async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions, p: Prepared): Promise<RunSummary> {
+  const { runId, taskIds, samples, resumed, suite, byId, credentials, log } = p;
+  const track = ctx.track(trackName);
+  const now = opts.now ?? Date.now;
   // Containers of this track left by a crash would hold resources and confuse the engine's view: remove them.
   const removed = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: trackName });
   if (removed) log.info({ removed }, 'removed containers left by an earlier run');
@@ -130,8 +217,18 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
   const progress: RunProgress = { runId, done: 0, total: work.length, resolved: 0, counted: 0, startedAtMs: Date.now() };
   opts.onProgress?.({ ...progress });
   let reported = false;
+  let budgetStop: string | null = null;
+  const canStart = () => {
+    if (budgetStop !== null) return false;
+    if (opts.oracle || track.budget.dailyUsd === undefined) return true;
+    const b = dailyBudgetReached(ctx, trackName, now());
+    if (!b.reached) return true;
+    budgetStop = `the day's spend reached the daily budget (${b.spentUsd.toFixed(2)} of ${(b.limitUsd as number).toFixed(2)} USD); no further attempt started`;
+    log.warn({ run: runId, spentUsd: b.spentUsd, limitUsd: b.limitUsd }, 'daily budget reached: no further attempt starts');
+    return false;
+  };
 
-  await pool(work, track.concurrency, opts.signal, async ({ task, sample }) => {
+  await pool(work, track.concurrency, opts.signal, canStart, async ({ task, sample }) => {
     let result;
     try {
       result = await runAttempt(
@@ -162,9 +259,18 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
     opts.onProgress?.({ ...progress });
   });
 
-  const state: RunState = opts.signal?.aborted ? 'interrupted' : 'completed';
+  let state: EndedState = 'completed';
+  let reason: string | null = null;
+  if (opts.signal?.aborted) {
+    const stop = opts.signal.reason instanceof RunStop ? opts.signal.reason : new RunStop('interrupted', 'stopped before every attempt ended; resumes on the next run');
+    state = stop.state;
+    reason = stop.reason;
+  } else if (budgetStop !== null && progress.done < work.length) {
+    state = 'budget_exhausted';
+    reason = budgetStop;
+  }
   if (runId !== null) {
-    ctx.store.updateRun(runId, { state, endedAt: state === 'completed' ? new Date().toISOString() : null, reason: state === 'interrupted' ? 'stopped before every attempt ended; resumes on the next run' : null });
+    finishRun(ctx.store, runId, state, reason);
     ctx.refresh(trackName);
   }
   log.info({ run: runId, state, ...outcomes }, 'run finished');

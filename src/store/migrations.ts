@@ -106,4 +106,26 @@ export const MIGRATIONS: Migration[] = [
     name: 'the plan of a run (its task ids and samples), so an interrupted run resumes with exactly the missing attempts',
     sql: `ALTER TABLE runs ADD COLUMN plan TEXT;`,
   },
+  {
+    version: 4,
+    name: 'operations: how each run ended (and slots missed while the daemon was down), and how far each schedule was handled',
+    sql: `
+      CREATE TABLE run_events (
+        id INTEGER PRIMARY KEY,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN (${list(RUN_STATES)}, 'missed')),
+        count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1),
+        at INTEGER NOT NULL,
+        slot_from INTEGER,
+        slot_to INTEGER,
+        reason TEXT
+      );
+      CREATE INDEX run_events_by_track ON run_events (track_id, kind);
+      CREATE TABLE schedule_marks (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        covered_until INTEGER NOT NULL
+      );
+    `,
+  },
 ];
