@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config, LoadedConfig, Secrets, TrackConfig } from '../config/index.ts';
 import { MetricsExporter } from '../metrics/exporter.ts';
-import { computeSnapshot, type TrackSnapshot } from '../metrics/snapshot.ts';
+import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from '../metrics/snapshot.ts';
+import { CronSchedule } from '../scheduler/cron.ts';
 import { StoredThresholdCache } from '../regression/evaluate.ts';
 import { Store } from '../store/store.ts';
 
@@ -22,6 +23,19 @@ export class UnknownTrackError extends Error {
   }
 }
 
+/**
+ * What only a running scheduler knows: its clock, the next slot it armed, the run it has going on. Without one (the
+ * one-shot commands) the figures come from the schedule and the real clock, and a run stored as running counts as
+ * going on.
+ */
+export interface LiveSource {
+  now(): number;
+  nextRunMs(track: string): number | null;
+  /** The run going on (id null while it is being set up), or null. */
+  liveRun(track: string): { id: number | null } | null;
+  dockerUp(): boolean | null;
+}
+
 export class AppContext {
   readonly config: Config;
   readonly secrets: Secrets;
@@ -30,6 +44,8 @@ export class AppContext {
   readonly exporter: MetricsExporter;
   private readonly snapshots = new Map<string, TrackSnapshot>();
   private readonly thresholds: StoredThresholdCache;
+  private readonly schedules = new Map<string, { schedule: CronSchedule; periodSeconds: number | null }>();
+  private live: LiveSource | null = null;
 
   constructor(
     loaded: LoadedConfig,
@@ -59,16 +75,63 @@ export class AppContext {
     return s;
   }
 
+  /** A scheduler attaches here so that the operational figures say what it does (null detaches). */
+  attachLive(live: LiveSource | null): void {
+    this.live = live;
+    this.refreshOps();
+  }
+
+  now(): number {
+    return this.live ? this.live.now() : Date.now();
+  }
+
+  private cronOf(name: string): { schedule: CronSchedule; periodSeconds: number | null } {
+    let s = this.schedules.get(name);
+    if (!s) {
+      const schedule = new CronSchedule(this.track(name).schedule);
+      s = { schedule, periodSeconds: schedule.periodSeconds(this.now()) };
+      this.schedules.set(name, s);
+    }
+    return s;
+  }
+
+  /** The track's schedule (node-cron semantics, any instant). */
+  schedule(name: string): CronSchedule {
+    return this.cronOf(name).schedule;
+  }
+
+  /** The track's operational figures, computed now. */
+  ops(name: string): TrackOps {
+    const t = this.track(name);
+    const now = this.now();
+    const c = this.cronOf(name);
+    return computeOps(this.store, t, {
+      now,
+      nextRunMs: this.live ? this.live.nextRunMs(name) : c.schedule.nextAfter(now),
+      schedulePeriodSeconds: c.periodSeconds,
+      liveRun: this.live ? this.live.liveRun(name) : undefined,
+    });
+  }
+
+  /** Recomputes the operational figures of every track and swaps them into /metrics (cheap). */
+  refreshOps(): void {
+    if (!this.store.isOpen) return;
+    this.exporter.applyOps(this.config.tracks.map((t) => this.ops(t.name)), this.live ? this.live.dockerUp() : null);
+  }
+
   /** Recomputes the figures of one track (or all) and swaps them into /metrics. */
   refresh(track?: string): void {
     const started = performance.now();
     const tracks = track ? [this.track(track)] : this.config.tracks;
     for (const t of tracks) this.snapshots.set(t.name, computeSnapshot(this.store, t, { statistics: this.config.statistics, thresholds: this.thresholds }));
     this.exporter.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
+    this.refreshOps();
     this.log.debug({ track: track ?? 'all', ms: Math.round(performance.now() - started) }, 'figures recomputed');
   }
 
   close(): void {
+    for (const s of this.schedules.values()) s.schedule.dispose();
+    this.schedules.clear();
     this.store.close();
   }
 }

@@ -1,10 +1,13 @@
 /**
  * The Prometheus exposition (docs/metrics.md): a dedicated prom-client registry with process metrics, filled from
  * precomputed track snapshots. `apply` swaps every track series at once; a scrape only serialises.
+ * Operational series (schedule, runs, progress, budget, Docker) live in a small registry of their own that
+ * `applyOps` refills whenever they change; it is rendered on every scrape.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { OUTCOMES, TOKEN_TYPES } from '../model/types.ts';
-import type { TrackSnapshot } from './snapshot.ts';
+import { ENDED_STATES } from '../scheduler/records.ts';
+import type { TrackOps, TrackSnapshot } from './snapshot.ts';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
@@ -17,6 +20,10 @@ export class MetricsExporter {
   private generation = 0;
   private readonly gauges = new Map<string, Gauge>();
   private readonly counters = new Map<string, Counter>();
+  /** Operational series: few, cheap, changed often. */
+  readonly opsRegistry = new Registry();
+  private readonly opsGauges = new Map<string, Gauge>();
+  private readonly opsCounters = new Map<string, Counter>();
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.processRegistry });
@@ -43,8 +50,6 @@ export class MetricsExporter {
     this.gauge('agentdrift_mean_tool_calls', 'Mean tool calls per attempt in the window.', tw);
     this.gauge('agentdrift_last_run_timestamp_seconds', 'End of the most recent finished run (Unix seconds).', ['track']);
     this.gauge('agentdrift_last_success_timestamp_seconds', 'End of the most recent completed run (Unix seconds).', ['track']);
-    this.gauge('agentdrift_next_run_timestamp_seconds', 'Next scheduled run (Unix seconds).', ['track']);
-    this.gauge('agentdrift_run_in_progress', '1 while a run of the track is going on.', ['track']);
     this.gauge('agentdrift_baseline_pass_rate', 'Pass rate of the baseline in force (p0, or pooled rate of the reference period).', ['track']);
     this.gauge('agentdrift_baseline_ready', '1 once the track has a baseline; the regression series are absent until then.', ['track']);
     this.gauge('agentdrift_regression_p_value', 'Raw one-sided p of the window test against the baseline (binomial, CMH or Fisher).', tw);
@@ -58,6 +63,18 @@ export class MetricsExporter {
     this.counter('agentdrift_attempts_total', 'Attempts stored, by outcome.', ['track', 'outcome']);
     this.counter('agentdrift_tokens_total', 'Tokens used by the agent, by type.', ['track', 'type']);
     this.counter('agentdrift_cost_usd_total', 'Cost of the agent, USD.', ['track']);
+
+    const og = (name: string, help: string, labelNames: string[]) => this.opsGauges.set(name, new Gauge({ name, help, labelNames, registers: [this.opsRegistry] }));
+    const oc = (name: string, help: string, labelNames: string[]) => this.opsCounters.set(name, new Counter({ name, help, labelNames, registers: [this.opsRegistry] }));
+    og('agentdrift_next_run_timestamp_seconds', 'Next scheduled run (Unix seconds).', ['track']);
+    og('agentdrift_schedule_period_seconds', 'Longest gap between consecutive slots of the track\'s schedule, seconds.', ['track']);
+    og('agentdrift_run_in_progress', '1 while a run of the track is going on.', ['track']);
+    og('agentdrift_run_progress_ratio', 'Stored / planned attempts of the run going on (else of the latest run).', ['track']);
+    og('agentdrift_budget_exhausted', '1 when the track\'s spend of the day reached budget.dailyUsd.', ['track']);
+    og('agentdrift_cost_today_usd', 'Cost of the track\'s attempts that ended today (its schedule\'s time zone), USD.', ['track']);
+    og('agentdrift_docker_up', '1 when the Docker Engine answered the last check (every 15 s), else 0.', []);
+    oc('agentdrift_runs_total', 'Runs by the state they ended in (a slot skipped while a run went on counts as skipped).', ['track', 'state']);
+    oc('agentdrift_scheduler_missed_runs_total', 'Scheduled slots missed while the daemon was down.', ['track']);
   }
 
   gauge(name: string, help: string, labelNames: string[]): Gauge {
@@ -138,13 +155,37 @@ export class MetricsExporter {
     const secs = (v: number | null) => (v === null ? null : v / 1000);
     setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));
     setIf('agentdrift_last_success_timestamp_seconds', { track }, secs(s.lastSuccessMs));
-    setIf('agentdrift_next_run_timestamp_seconds', { track }, secs(s.nextRunMs));
-    this.g('agentdrift_run_in_progress').set({ track }, s.runInProgress ? 1 : 0);
     for (const outcome of OUTCOMES) this.c('agentdrift_attempts_total').inc({ track, outcome }, s.totals.attemptsByOutcome[outcome]);
     const t = s.totals;
     const tokens = { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens, cache_creation: t.cacheCreationTokens };
     for (const type of TOKEN_TYPES) this.c('agentdrift_tokens_total').inc({ track, type }, tokens[type]);
     this.c('agentdrift_cost_usd_total').inc({ track }, t.costUsd);
+  }
+
+  private og(name: string): Gauge {
+    const g = this.opsGauges.get(name);
+    if (!g) throw new Error(`no gauge ${name}`);
+    return g;
+  }
+
+  /** Replaces every operational series; `dockerUp` null (not checked in this process) leaves agentdrift_docker_up out. */
+  applyOps(ops: readonly TrackOps[], dockerUp: boolean | null): void {
+    for (const g of this.opsGauges.values()) g.reset();
+    for (const c of this.opsCounters.values()) c.reset();
+    if (dockerUp !== null) this.og('agentdrift_docker_up').set(dockerUp ? 1 : 0);
+    const runs = this.opsCounters.get('agentdrift_runs_total') as Counter;
+    const missed = this.opsCounters.get('agentdrift_scheduler_missed_runs_total') as Counter;
+    for (const o of ops) {
+      const track = o.track;
+      if (o.nextRunMs !== null) this.og('agentdrift_next_run_timestamp_seconds').set({ track }, o.nextRunMs / 1000);
+      if (o.schedulePeriodSeconds !== null) this.og('agentdrift_schedule_period_seconds').set({ track }, o.schedulePeriodSeconds);
+      this.og('agentdrift_run_in_progress').set({ track }, o.runInProgress ? 1 : 0);
+      if (o.progressRatio !== null) this.og('agentdrift_run_progress_ratio').set({ track }, o.progressRatio);
+      this.og('agentdrift_budget_exhausted').set({ track }, o.budgetExhausted ? 1 : 0);
+      this.og('agentdrift_cost_today_usd').set({ track }, o.costTodayUsd);
+      for (const state of ENDED_STATES) runs.inc({ track, state }, o.runsByState[state]);
+      missed.inc({ track }, o.missedRuns);
+    }
   }
 
   async render(): Promise<string> {
@@ -155,6 +196,6 @@ export class MetricsExporter {
       // Keep it only if no apply() came in while it was rendered.
       if (generation === this.generation) this.rendered = text;
     }
-    return text + (await this.processRegistry.metrics());
+    return text + (await this.opsRegistry.metrics()) + (await this.processRegistry.metrics());
   }
 }

@@ -5,7 +5,8 @@
 import type { Config, TrackConfig } from '../config/index.ts';
 import { evaluateRegression, type RegressionFigures } from '../regression/evaluate.ts';
 import type { ThresholdCache } from '../stats/index.ts';
-import { nextRuns } from '../scheduler/cron.ts';
+import { ENDED_STATES, latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween, type EndedState } from '../scheduler/records.ts';
+import { startOfDay } from '../scheduler/cron.ts';
 import type { Store, TrackTotals } from '../store/store.ts';
 import { DAY_MS, summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
 
@@ -23,8 +24,6 @@ export interface TrackSnapshot {
   totals: TrackTotals;
   lastRunMs: number | null;
   lastSuccessMs: number | null;
-  nextRunMs: number | null;
-  runInProgress: boolean;
   regression: RegressionFigures;
 }
 
@@ -44,12 +43,10 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
   const lastFinished = store.latestRun(track.name, FINISHED);
   const lastSuccess = store.latestRun(track.name, ['completed']);
-  const latest = store.latestRun(track.name);
   const reported = store.db
     .prepare(`SELECT agent_version AS v, model_id AS m FROM runs WHERE track_id = ? AND (agent_version IS NOT NULL OR model_id IS NOT NULL)
       ORDER BY started_at DESC LIMIT 1`)
     .get(row.id) as { v: string | null; m: string | null } | undefined;
-  const next = nextRuns(track.schedule, 1)[0];
   return {
     track: track.name,
     agent: track.agent,
@@ -62,8 +59,70 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     totals: store.totals(track.name),
     lastRunMs: lastFinished?.endedAt ? Date.parse(lastFinished.endedAt) : null,
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
-    nextRunMs: next ? next.getTime() : null,
-    runInProgress: latest?.state === 'running',
     regression: evaluateRegression(store, track, opts.statistics, { endMs, facts }, opts.thresholds, opts.now),
+  };
+}
+
+/**
+ * A track's operational figures: schedule, the run going on, how runs ended, misses, today's spend. Cheap (a few
+ * indexed queries), so they are recomputed whenever something changes and on a timer, not only when a run ends.
+ */
+export interface TrackOps {
+  track: string;
+  nextRunMs: number | null;
+  schedulePeriodSeconds: number | null;
+  runInProgress: boolean;
+  /** The run going on, else null. */
+  currentRunId: number | null;
+  /** Stored / planned attempts of the current run, or of the latest run when none is going on; null with no run. */
+  progressRatio: number | null;
+  runsByState: Record<EndedState, number>;
+  missedRuns: number;
+  costTodayUsd: number;
+  /** Start of the track's day (its schedule's time zone) that costTodayUsd covers. */
+  dayStartMs: number;
+  budgetDailyUsd: number | null;
+  budgetExhausted: boolean;
+}
+
+export interface LiveFacts {
+  now: number;
+  nextRunMs: number | null;
+  schedulePeriodSeconds: number | null;
+  /**
+   * The run going on in this process (id null while it is being set up), null when none; undefined when no scheduler
+   * runs here (then a run stored as running counts as going on).
+   */
+  liveRun: { id: number | null } | null | undefined;
+}
+
+export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): TrackOps {
+  const stored = live.liveRun === undefined ? (store.latestRun(track.name, ['running'])?.id ?? null) : null;
+  const running = live.liveRun === undefined ? stored : (live.liveRun?.id ?? null);
+  const inProgress = live.liveRun === undefined ? stored !== null : live.liveRun !== null;
+  const latest = running ?? latestRealRun(store, track.name)?.id ?? null;
+  let progressRatio: number | null = null;
+  if (latest !== null) {
+    const f = runFigures(store, latest);
+    if (f.total) progressRatio = Math.min(1, f.done / f.total);
+  }
+  const dayStartMs = startOfDay(live.now, track.schedule.timezone);
+  const costTodayUsd = spentBetween(store, track.name, dayStartMs, Number.MAX_SAFE_INTEGER);
+  const budgetDailyUsd = track.budget.dailyUsd ?? null;
+  const runsByState = runEndCounts(store, track.name);
+  for (const s of ENDED_STATES) runsByState[s] ??= 0;
+  return {
+    track: track.name,
+    nextRunMs: live.nextRunMs,
+    schedulePeriodSeconds: live.schedulePeriodSeconds,
+    runInProgress: inProgress,
+    currentRunId: running,
+    progressRatio,
+    runsByState,
+    missedRuns: missedTotal(store, track.name),
+    costTodayUsd,
+    dayStartMs,
+    budgetDailyUsd,
+    budgetExhausted: budgetDailyUsd !== null && costTodayUsd >= budgetDailyUsd,
   };
 }

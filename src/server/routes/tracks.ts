@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { ImportError } from '../../history/format.ts';
 import { importHistoryText } from '../../history/import.ts';
-import type { TrackSnapshot } from '../../metrics/snapshot.ts';
+import type { TrackOps, TrackSnapshot } from '../../metrics/snapshot.ts';
+import { lastMissed } from '../../scheduler/records.ts';
 import type { RunRow } from '../../model/types.ts';
 import { baselineSummary } from '../../regression/service.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
@@ -42,6 +43,7 @@ const trackSummary = z.object({
   lastSuccessAt: z.string().nullable(),
   nextRunAt: z.string().nullable(),
   runInProgress: z.boolean(),
+  currentRunId: z.number().int().nullable(),
   windows: z.array(windowBody),
 });
 
@@ -113,6 +115,17 @@ function presentStatistics(ctx: AppContext, s: TrackSnapshot): z.infer<typeof st
 }
 
 const trackDetail = trackSummary.extend({
+  /** Cost of the attempts that ended today, the day in the track's schedule time zone. */
+  costToday: z.object({ usd: z.number(), since: z.string(), timezone: z.string() }),
+  budget: z.object({ dailyUsd: z.number().nullable(), perAttemptUsd: z.number().nullable(), exhausted: z.boolean() }),
+  operations: z.object({
+    schedulePeriodSeconds: z.number().nullable(),
+    catchUp: z.boolean(),
+    progressRatio: z.number().nullable(),
+    runsByState: z.record(z.string(), z.number().int()),
+    missedRuns: z.number().int(),
+    lastMissed: z.object({ count: z.number().int(), from: z.string(), to: z.string(), recordedAt: z.string(), reason: z.string() }).nullable(),
+  }),
   statistics,
   windowsEndAt: z.string().nullable(),
   totals: z.object({
@@ -157,7 +170,7 @@ const importResult = z.object({
   notes: z.array(z.string()),
 });
 
-function summary(ctx: AppContext, s: TrackSnapshot) {
+function summary(ctx: AppContext, s: TrackSnapshot, ops: TrackOps = ctx.ops(s.track)) {
   const t = ctx.track(s.track);
   return {
     name: s.track,
@@ -168,8 +181,9 @@ function summary(ctx: AppContext, s: TrackSnapshot) {
     schedule: { cron: t.schedule.cron, timezone: t.schedule.timezone },
     lastRunAt: iso(s.lastRunMs),
     lastSuccessAt: iso(s.lastSuccessMs),
-    nextRunAt: iso(s.nextRunMs),
-    runInProgress: s.runInProgress,
+    nextRunAt: iso(ops.nextRunMs),
+    runInProgress: ops.runInProgress,
+    currentRunId: ops.currentRunId,
     windows: s.windows.map(({ fromMs, toMs, ...w }) => ({ ...w, from: iso(fromMs) as string, to: iso(toMs) as string })),
   };
 }
@@ -192,8 +206,20 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
     async (req) => {
       const s = ctx.snapshot(req.params.track);
       const t = ctx.track(req.params.track);
+      const ops = ctx.ops(req.params.track);
+      const missed = lastMissed(ctx.store, t.name);
       return {
-        ...summary(ctx, s),
+        ...summary(ctx, s, ops),
+        costToday: { usd: ops.costTodayUsd, since: iso(ops.dayStartMs) as string, timezone: t.schedule.timezone },
+        budget: { dailyUsd: t.budget.dailyUsd ?? null, perAttemptUsd: t.budget.perAttemptUsd ?? null, exhausted: ops.budgetExhausted },
+        operations: {
+          schedulePeriodSeconds: ops.schedulePeriodSeconds,
+          catchUp: t.schedule.catchUp,
+          progressRatio: ops.progressRatio,
+          runsByState: ops.runsByState,
+          missedRuns: ops.missedRuns,
+          lastMissed: missed ? { count: missed.count, from: iso(missed.fromMs) as string, to: iso(missed.toMs) as string, recordedAt: iso(missed.at) as string, reason: missed.reason } : null,
+        },
         windowsEndAt: iso(s.windowEndMs),
         statistics: presentStatistics(ctx, s),
         totals: s.totals,
