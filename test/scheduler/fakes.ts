@@ -1,0 +1,148 @@
+/**
+ * Stand-ins for the scheduler's unit tests: a clock whose timers fire when the test moves time, a run function that
+ * stores runs like executeRun but ends them when the test says (or when aborted), and a container runtime that only
+ * answers ping and removeLeftovers. The end-to-end tests use the real ones.
+ */
+import type { AppContext } from '../../src/app/context.ts';
+import type { ContainerRuntime } from '../../src/executor/runtime.ts';
+import type { RunOptions, RunSummary } from '../../src/runner/run.ts';
+import { RunStop } from '../../src/runner/run.ts';
+import { finishRun, type EndedState } from '../../src/scheduler/records.ts';
+import type { Clock, ExecuteRun } from '../../src/scheduler/scheduler.ts';
+
+export class FakeClock implements Clock {
+  private timers: { id: number; at: number; fn: () => void }[] = [];
+  private ids = 0;
+
+  constructor(public t: number) {}
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.ids;
+    this.timers.push({ id, at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers = this.timers.filter((x) => x.id !== handle);
+  }
+
+  pending(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time to `ms`, firing every timer due on the way in order (and letting promises settle after each). */
+  async advanceTo(ms: number): Promise<void> {
+    for (;;) {
+      await flush();
+      const due = this.timers.filter((x) => x.at <= ms).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+      if (!due) break;
+      this.timers = this.timers.filter((x) => x !== due);
+      this.t = Math.max(this.t, due.at);
+      due.fn();
+    }
+    this.t = Math.max(this.t, ms);
+    await flush();
+  }
+
+  advance(ms: number): Promise<void> {
+    return this.advanceTo(this.t + ms);
+  }
+}
+
+/** Lets pending promise callbacks (and a few rounds of the I/O they start) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+export interface FakeRun {
+  track: string;
+  trigger: string;
+  runId: number;
+  resumed: boolean;
+  signal: AbortSignal;
+  /** Ends the run in this state (default completed). */
+  finish(state?: EndedState): void;
+}
+
+export interface FakeRuns {
+  execute: ExecuteRun;
+  calls: FakeRun[];
+  /** When set, the next call throws this before storing a run. */
+  failNext: Error | null;
+  /** When true, runs ignore the abort signal (a run that will not stop). */
+  stubborn: boolean;
+}
+
+/** Runs that store themselves like executeRun (resuming the track's unfinished run) and end when told. */
+export function fakeRuns(clock: Clock): FakeRuns {
+  const state: FakeRuns = { calls: [], failNext: null, stubborn: false, execute: null as unknown as ExecuteRun };
+  state.execute = async (ctx: AppContext, _runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
+    await Promise.resolve();
+    if (state.failNext) {
+      const e = state.failNext;
+      state.failNext = null;
+      throw e;
+    }
+    const unfinished = ctx.store.latestRun(track, ['running', 'interrupted']);
+    const runId =
+      unfinished?.id ??
+      ctx.store.createRun(
+        { track, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date(clock.now()).toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+        { taskIds: ['task-a', 'task-b'], samples: 1 },
+      );
+    if (unfinished) ctx.store.updateRun(runId, { state: 'running' });
+    opts.onStart?.(runId, Boolean(unfinished));
+    let finish!: (s: EndedState) => void;
+    const told = new Promise<EndedState>((r) => (finish = r));
+    const signal = opts.signal as AbortSignal;
+    state.calls.push({ track, trigger: opts.trigger, runId, resumed: Boolean(unfinished), signal, finish: (s = 'completed') => finish(s) });
+    const aborted = new Promise<RunStop>((r) => {
+      if (!state.stubborn) signal.addEventListener('abort', () => r(signal.reason instanceof RunStop ? signal.reason : new RunStop('interrupted', 'aborted')));
+    });
+    const end = await Promise.race([told, aborted]);
+    const [endState, reason] = end instanceof RunStop ? [end.state, end.reason] : [end, end === 'completed' ? null : `ended ${end}`];
+    finishRun(ctx.store, runId, endState, reason, clock.now());
+    ctx.refresh(track);
+    return { runId, state: endState, resumed: Boolean(unfinished), attempted: 0, skippedAsDone: 0, outcomes: { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } };
+  };
+  return state;
+}
+
+export interface FakeRuntime {
+  runtime: ContainerRuntime;
+  up: boolean;
+  removed: Record<string, string>[];
+}
+
+export function fakeRuntime(): FakeRuntime {
+  const f: FakeRuntime = { up: true, removed: [], runtime: null as unknown as ContainerRuntime };
+  f.runtime = {
+    ping: async () => {
+      if (!f.up) throw new Error('engine down');
+    },
+    removeLeftovers: async (labels?: Record<string, string>) => {
+      f.removed.push({ ...labels });
+      return 0;
+    },
+  } as unknown as ContainerRuntime;
+  return f;
+}
+
+/** The value of one series in an exposition, or undefined when absent. */
+export function series(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  const want = Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .sort();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got = (m[2] ?? '').split(',').filter(Boolean).sort();
+    if (JSON.stringify(got) === JSON.stringify(want)) return Number(m[3]);
+  }
+  return undefined;
+}

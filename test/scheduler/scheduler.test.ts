@@ -1,0 +1,266 @@
+/**
+ * The scheduler with an injected clock and stand-in runs: days of schedule in milliseconds. What a run does inside is
+ * the runner's business (tested with the real engine in e2e.test.ts); here: when runs start, what is recorded when
+ * they cannot, and what /metrics says meanwhile.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setCoveredUntil } from '../../src/scheduler/records.ts';
+import { RunBusyError, RunEndedError, Scheduler } from '../../src/scheduler/scheduler.ts';
+import { makeContext, type TestContext } from '../helpers/context.ts';
+import { FakeClock, fakeRuns, fakeRuntime, flush, series, type FakeRuns, type FakeRuntime } from './fakes.ts';
+
+const at = (iso: string) => Date.parse(iso);
+const secs = (iso: string) => at(iso) / 1000;
+
+let t: TestContext | null = null;
+let scheduler: Scheduler | null = null;
+
+afterEach(async () => {
+  await scheduler?.stop(0);
+  scheduler = null;
+  t?.cleanup();
+  t = null;
+});
+
+interface Setup {
+  t: TestContext;
+  clock: FakeClock;
+  runs: FakeRuns;
+  rt: FakeRuntime;
+  scheduler: Scheduler;
+  metrics(): Promise<string>;
+}
+
+function setup(tracks: Record<string, unknown>[], startIso: string, opts: { before?: (t: TestContext) => void; graceMs?: number; checkIntervalMs?: number } = {}): Setup {
+  t = makeContext({ tracks });
+  opts.before?.(t);
+  const clock = new FakeClock(at(startIso));
+  const runs = fakeRuns(clock);
+  const rt = fakeRuntime();
+  scheduler = new Scheduler({ ctx: t.ctx, runtime: rt.runtime, clock, execute: runs.execute, checkIntervalMs: opts.checkIntervalMs ?? 3_600_000, graceMs: opts.graceMs ?? 5_000 });
+  const ctx = t.ctx;
+  return { t, clock, runs, rt, scheduler, metrics: () => ctx.exporter.render() };
+}
+
+describe('the scheduler', () => {
+  it('runs a track at each slot, publishes the next slot at once, and records a slot that comes during a run as skipped', async () => {
+    const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }], '2026-01-01T00:00:00Z');
+    await s.scheduler.start();
+    let m = await s.metrics();
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'daily' })).toBe(secs('2026-01-01T03:00:00Z'));
+    expect(series(m, 'agentdrift_schedule_period_seconds', { track: 'daily' })).toBe(86_400);
+    expect(series(m, 'agentdrift_run_in_progress', { track: 'daily' })).toBe(0);
+    expect(s.runs.calls).toHaveLength(0);
+
+    await s.clock.advanceTo(at('2026-01-01T03:00:00Z'));
+    expect(s.runs.calls.map((c) => c.trigger)).toEqual(['scheduler']);
+    m = await s.metrics();
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'daily' })).toBe(secs('2026-01-02T03:00:00Z'));
+    expect(series(m, 'agentdrift_run_in_progress', { track: 'daily' })).toBe(1);
+    expect(series(m, 'agentdrift_run_progress_ratio', { track: 'daily' })).toBe(0);
+
+    // The run is still going a day later: that slot is skipped, not started beside it.
+    await s.clock.advanceTo(at('2026-01-02T03:00:00Z'));
+    expect(s.runs.calls).toHaveLength(1);
+    const skipped = s.t.ctx.store.latestRun('daily', ['skipped'])!;
+    expect(skipped).toMatchObject({ trigger: 'scheduler', startedAt: '2026-01-02T03:00:00.000Z', endedAt: null });
+    expect(skipped.reason).toContain(`previous run (${s.runs.calls[0]!.runId}, scheduler) was still going`);
+    m = await s.metrics();
+    expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'skipped' })).toBe(1);
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'daily' })).toBe(secs('2026-01-03T03:00:00Z'));
+
+    s.runs.calls[0]!.finish();
+    await flush();
+    m = await s.metrics();
+    expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'completed' })).toBe(1);
+    expect(series(m, 'agentdrift_run_in_progress', { track: 'daily' })).toBe(0);
+
+    // The next slot runs again.
+    await s.clock.advanceTo(at('2026-01-03T03:00:00Z'));
+    expect(s.runs.calls).toHaveLength(2);
+  });
+
+  it('keeps tracks independent: each its own time zone, one busy does not hold the other', async () => {
+    const s = setup(
+      [
+        { name: 'paris', schedule: { cron: '0 3 * * *', timezone: 'Europe/Paris' } },
+        { name: 'tokyo', schedule: { cron: '0 3 * * *', timezone: 'Asia/Tokyo' } },
+      ],
+      '2026-01-01T00:00:00Z',
+    );
+    await s.scheduler.start();
+    const m = await s.metrics();
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'paris' })).toBe(secs('2026-01-01T02:00:00Z'));
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'tokyo' })).toBe(secs('2026-01-01T18:00:00Z'));
+    await s.clock.advanceTo(at('2026-01-01T18:00:00Z'));
+    expect(s.runs.calls.map((c) => c.track)).toEqual(['paris', 'tokyo']);
+    s.runs.calls[1]!.finish();
+    await s.clock.advanceTo(at('2026-01-02T18:00:00Z'));
+    // Paris' run still goes (its second slot skipped); Tokyo ran again.
+    expect(s.runs.calls.map((c) => c.track)).toEqual(['paris', 'tokyo', 'tokyo']);
+    expect(s.t.ctx.store.latestRun('paris', ['skipped'])).not.toBeNull();
+    expect(s.t.ctx.store.latestRun('tokyo', ['skipped'])).toBeNull();
+  });
+
+  it('catches up only the most recent slot missed while it was down, and records every miss', async () => {
+    const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }], '2026-01-04T10:00:00Z', {
+      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z')),
+    });
+    await s.scheduler.start();
+    expect(s.runs.calls.map((c) => c.trigger)).toEqual(['catch-up']);
+    const m = await s.metrics();
+    expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(3);
+    const ops = s.t.ctx.ops('daily');
+    expect(ops.missedRuns).toBe(3);
+    const { lastMissed } = await import('../../src/scheduler/records.ts');
+    expect(lastMissed(s.t.ctx.store, 'daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
+    // Started again soon after: nothing more was missed, nothing runs.
+    s.runs.calls[0]!.finish();
+    await s.scheduler.stop(0);
+    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    scheduler = again;
+    await s.clock.advance(3_600_000);
+    await again.start();
+    expect(s.runs.calls).toHaveLength(1);
+    expect(s.t.ctx.ops('daily').missedRuns).toBe(3);
+  });
+
+  it('records a miss without running it when schedule.catchUp is false', async () => {
+    const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC', catchUp: false } }], '2026-01-02T10:00:00Z', {
+      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z')),
+    });
+    await s.scheduler.start();
+    expect(s.runs.calls).toHaveLength(0);
+    expect(series(await s.metrics(), 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(1);
+  });
+
+  it('resumes at start a run the daemon was stopped during, even with no slot missed', async () => {
+    let stale = 0;
+    const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }], '2026-01-01T03:30:00Z', {
+      before: (t) => {
+        setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z'));
+        stale = t.ctx.store.createRun(
+          { track: 'daily', state: 'running', trigger: 'scheduler', reason: null, startedAt: '2026-01-01T03:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+          { taskIds: ['task-a'], samples: 1 },
+        );
+      },
+    });
+    await s.scheduler.start();
+    // Left `running` by a daemon that died: counted interrupted, its containers removed, then resumed.
+    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily' });
+    expect(s.runs.calls).toMatchObject([{ runId: stale, resumed: true, trigger: 'resume' }]);
+    const m = await s.metrics();
+    expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'interrupted' })).toBe(1);
+    expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(0);
+  });
+
+  it('starts a run on demand, refuses a second while it goes on, and cancels it', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z');
+    await s.scheduler.start();
+    const started = await s.scheduler.trigger('daily');
+    expect(s.runs.calls).toMatchObject([{ trigger: 'manual', runId: started.runId }]);
+    expect(s.scheduler.isLive(started.runId)).toBe(true);
+    await expect(s.scheduler.trigger('daily')).rejects.toBeInstanceOf(RunBusyError);
+    const cancelled = await s.scheduler.cancel(started.runId);
+    expect(cancelled).toMatchObject({ state: 'cancelled', reason: 'cancelled through the API' });
+    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(started.runId) });
+    await expect(s.scheduler.cancel(started.runId)).rejects.toBeInstanceOf(RunEndedError);
+    // A cancelled run is never resumed: the next run is a new one.
+    const next = await s.scheduler.trigger('daily');
+    expect(next.runId).not.toBe(started.runId);
+    expect(next.resumed).toBe(false);
+    expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'cancelled' })).toBe(1);
+  });
+
+  it('cancels an interrupted run that waits to resume, so it never resumes', async () => {
+    let waiting = 0;
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', {
+      before: (t) => {
+        waiting = t.ctx.store.createRun(
+          { track: 'daily', state: 'interrupted', trigger: 'scheduler', reason: null, startedAt: '2026-01-01T03:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+          { taskIds: ['task-a'], samples: 1 },
+        );
+      },
+    });
+    await s.scheduler.start();
+    // It resumed at start: stop that (interrupted again), then cancel it while nothing runs.
+    await s.scheduler.stop(1000);
+    const fresh = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    scheduler = fresh;
+    expect(s.t.ctx.store.getRun(waiting)!.state).toBe('interrupted');
+    expect(await fresh.cancel(waiting)).toMatchObject({ state: 'cancelled' });
+    await fresh.start();
+    expect(s.runs.calls).toHaveLength(1);
+  });
+
+  it('stores a run that could not start as failed, with the reason', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z');
+    await s.scheduler.start();
+    s.runs.failNext = new Error('the Docker Engine does not answer');
+    const r = await s.scheduler.trigger('daily');
+    const run = s.t.ctx.store.getRun(r.runId)!;
+    expect(run).toMatchObject({ state: 'failed', trigger: 'manual', reason: 'could not start: the Docker Engine does not answer' });
+    expect(run.endedAt).not.toBeNull();
+    expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'failed' })).toBe(1);
+    expect(s.scheduler.activeRun('daily')).toBeNull();
+  });
+
+  it('checks the Docker Engine on its interval, not per scrape', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { checkIntervalMs: 15_000 });
+    await s.scheduler.start();
+    expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+    s.rt.up = false;
+    expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+    await s.clock.advance(15_000);
+    expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(0);
+    s.rt.up = true;
+    await s.clock.advance(15_000);
+    expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+  });
+
+  it('says when the day\'s budget is spent, by the track\'s time zone, and stops saying it the next day', async () => {
+    const s = setup([{ name: 'tokyo', schedule: { cron: '0 3 * * *', timezone: 'Asia/Tokyo' }, budget: { dailyUsd: 1 } }], '2026-01-01T10:00:00Z');
+    const run = s.t.ctx.store.createRun(
+      { track: 'tokyo', state: 'completed', trigger: 'manual', reason: null, startedAt: '2026-01-01T09:00:00Z', endedAt: '2026-01-01T09:30:00Z', agentVersion: null, modelId: null, suiteHash: null },
+      { taskIds: ['a', 'b'], samples: 1 },
+    );
+    const attempt = (taskId: string, endedAt: string, costUsd: number) =>
+      s.t.ctx.store.insertAttempt(run, {
+        taskId, sampleIndex: 0, outcome: 'resolved', reason: null, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd,
+        turns: 1, toolCalls: 0, agentDurationMs: 1, gradingDurationMs: 1, patchBytes: 1, transcriptPath: null, gradingLogPath: null, startedAt: endedAt, endedAt,
+      });
+    attempt('a', '2025-12-31T14:30:00Z', 5); // 23:30 the day before in Tokyo
+    attempt('b', '2026-01-01T09:00:00Z', 1.25); // 18:00 on Jan 1st in Tokyo
+    await s.scheduler.start();
+    expect(s.t.ctx.ops('tokyo')).toMatchObject({ costTodayUsd: 1.25, budgetExhausted: true, dayStartMs: at('2025-12-31T15:00:00Z') });
+    expect(series(await s.metrics(), 'agentdrift_budget_exhausted', { track: 'tokyo' })).toBe(1);
+    // Midnight in Tokyo is 15:00 UTC: the next check after it clears the flag.
+    await s.clock.advanceTo(at('2026-01-01T16:00:00Z'));
+    expect(series(await s.metrics(), 'agentdrift_budget_exhausted', { track: 'tokyo' })).toBe(0);
+    expect(series(await s.metrics(), 'agentdrift_cost_today_usd', { track: 'tokyo' })).toBe(0);
+  });
+
+  it('on shutdown aborts the run (interrupted, resumed next start); one that will not stop is marked after the grace period', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { graceMs: 3000 });
+    await s.scheduler.start();
+    const r = await s.scheduler.trigger('daily');
+    await s.scheduler.stop();
+    expect(s.t.ctx.store.getRun(r.runId)).toMatchObject({ state: 'interrupted', endedAt: null });
+    await expect(s.scheduler.trigger('daily')).rejects.toThrow(/shutting down/);
+    expect(s.clock.pending()).toBe(0);
+
+    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute, graceMs: 3000 });
+    scheduler = again;
+    await again.start();
+    expect(s.runs.calls[1]).toMatchObject({ runId: r.runId, resumed: true });
+    s.runs.stubborn = true;
+    s.runs.calls[1]!.finish('completed');
+    await flush();
+    const stubborn = await again.trigger('daily');
+    const stopping = again.stop();
+    await s.clock.advance(3000);
+    await stopping;
+    expect(s.t.ctx.store.getRun(stubborn.runId)).toMatchObject({ state: 'interrupted' });
+    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) });
+  });
+});
