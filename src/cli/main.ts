@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
 import { createLogger } from '../app/log.ts';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
 import { exportHistory, importHistoryFile } from '../history/import.ts';
 import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
@@ -38,8 +38,39 @@ export function buildProgram(): Command {
     .description('run the daemon: HTTP API, /metrics and the schedule of every track')
     .action(async (_o, cmd: Command) => {
       const ctx = openContext(cmd);
-      const server = await startServer(ctx);
+      const { DockerRuntime } = await import('../executor/index.ts');
+      const { Scheduler } = await import('../scheduler/scheduler.ts');
+      const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });
+      const scheduler = new Scheduler({ ctx, runtime });
+      const server = await startServer(ctx, { control: scheduler, stop: () => scheduler.stop() });
+      await scheduler.start();
       await server.closed;
+      // Everything stored is stored (every write is synchronous and the store is closed). A run that did not stop
+      // within the grace period may still hold a socket: do not let it keep the process alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+    });
+
+  program
+    .command('trigger')
+    .description('ask a running daemon to start a run of a track now (resuming its unfinished run if it has one)')
+    .requiredOption('-t, --track <name>', 'track to run')
+    .option('--url <url>', 'the daemon (default: server.host and server.port of the config)')
+    .option('--token <token>', 'API token (default: $AGENTDRIFT_API_TOKEN; prefer the variable, arguments show in ps)')
+    .action(async (o: { track: string; url?: string; token?: string }, cmd: Command) => {
+      const body = await callDaemon(cmd, o, 'POST', `/api/tracks/${encodeURIComponent(o.track)}/runs`);
+      console.log(`run ${body.id} of ${body.track} ${body.state} (${body.progress.done}/${body.progress.total ?? '?'} attempts stored)`);
+    });
+
+  program
+    .command('cancel')
+    .description('ask a running daemon to cancel a run: its containers are stopped, finished attempts are kept, it is never resumed')
+    .argument('<run-id>', 'the run to cancel')
+    .option('--url <url>', 'the daemon (default: server.host and server.port of the config)')
+    .option('--token <token>', 'API token (default: $AGENTDRIFT_API_TOKEN; prefer the variable, arguments show in ps)')
+    .action(async (id: string, o: { url?: string; token?: string }, cmd: Command) => {
+      if (!/^[1-9][0-9]*$/.test(id)) throw new UsageError(`run id: got ${JSON.stringify(id)}; expected a positive integer`);
+      const body = await callDaemon(cmd, o, 'POST', `/api/runs/${id}/cancel`);
+      console.log(`run ${body.id} of ${body.track} ${body.state}; ${body.progress.done} finished attempt(s) kept`);
     });
 
   program
@@ -210,8 +241,46 @@ export function buildProgram(): Command {
   return program;
 }
 
+interface RunStatusBody {
+  id: number;
+  track: string;
+  state: string;
+  progress: { done: number; total: number | null };
+}
+
+/** The daemon's address from the config: its listen address, with a wildcard host replaced by the loopback. */
+export function daemonUrl(config: Config): string {
+  const { host, port } = config.server;
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+/** A request to a running daemon; a refusal prints the daemon's message and exits 2. */
+async function callDaemon(cmd: Command, o: { url?: string; token?: string }, method: string, route: string): Promise<RunStatusBody> {
+  let base = o.url;
+  if (!base) base = daemonUrl(loadConfig({ path: cmd.optsWithGlobals<GlobalOptions>().config }).config);
+  const token = o.token ?? process.env.AGENTDRIFT_API_TOKEN;
+  if (!token) throw new UsageError('no API token: set AGENTDRIFT_API_TOKEN (or pass --token)');
+  const url = new URL(route, base.endsWith('/') ? base : `${base}/`);
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers: { authorization: `Bearer ${token}` } });
+  } catch (e) {
+    throw new UsageError(`no daemon answers at ${url.origin}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${url.origin} answered HTTP ${res.status} without JSON: ${text.slice(0, 200)}`);
+  }
+  if (!res.ok) throw new UsageError(`the daemon refused (HTTP ${res.status}): ${(body as { message?: string }).message ?? text.slice(0, 200)}`);
+  return body as RunStatusBody;
+}
+
 /** Errors whose message says all a user needs: printed without a stack trace. */
-const KNOWN_ERRORS = new Set(['RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
+const KNOWN_ERRORS = new Set(['RunFailedError', 'RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();

@@ -9,11 +9,14 @@ import { UnknownTrackError, VERSION, type AppContext } from '../app/context.ts';
 import { bearerGuard } from './auth.ts';
 import healthRoutes from './routes/health.ts';
 import baselineRoutes from './routes/baselines.ts';
+import controlRoutes from './routes/control.ts';
 import runRoutes from './routes/runs.ts';
+import type { RunControl } from '../scheduler/scheduler.ts';
 import trackRoutes from './routes/tracks.ts';
 
 export interface AppOptions {
   ctx: AppContext;
+  control?: RunControl;
 }
 
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
@@ -45,6 +48,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   const requireToken = bearerGuard(ctx.secrets.apiToken);
   await fastify.register(healthRoutes, { ctx });
   await fastify.register(trackRoutes, { ctx, requireToken });
-  await fastify.register(runRoutes, { ctx });
+  await fastify.register(runRoutes, { ctx, ...(opts.control ? { control: opts.control } : {}) });
+  await fastify.register(controlRoutes, { ctx, requireToken, ...(opts.control ? { control: opts.control } : {}) });
   await fastify.register(baselineRoutes, { ctx, requireToken });
 }

@@ -14,6 +14,8 @@ export const errorBody = z.object({
   error: z.string(),
   message: z.string(),
   problems: z.array(z.string()).optional(),
+  /** The run the error is about (a run going on, a run that failed to start). */
+  runId: z.number().int().optional(),
 });
 
 export const trackParams = z.object({ track: z.string().min(1).max(64) });

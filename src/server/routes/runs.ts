@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
+import type { RunRow } from '../../model/types.ts';
+import { runFigures } from '../../scheduler/records.ts';
+import type { RunControl } from '../../scheduler/scheduler.ts';
 import { errorBody, jsonSchema } from '../schema.ts';
 import { presentRun, runBody } from './tracks.ts';
 
-const runParams = z.object({ id: z.coerce.number().int().min(1) });
+export const runParams = z.object({ id: z.coerce.number().int().min(1) });
 const attemptBody = z.object({
   id: z.number().int(),
   taskId: z.string(),
@@ -24,22 +27,52 @@ const attemptBody = z.object({
   startedAt: z.string(),
   endedAt: z.string(),
 });
-const runDetail = runBody.extend({
+
+/** A run with its cost and progress; `live` while this daemon is running it (progress then moves). */
+export const runStatus = runBody.extend({
+  costUsd: z.number(),
+  live: z.boolean(),
+  progress: z.object({
+    done: z.number().int(),
+    total: z.number().int().nullable(),
+    resolved: z.number().int(),
+    ratio: z.number().nullable(),
+  }),
+});
+
+const runDetail = runStatus.extend({
   attempts: z.array(attemptBody),
   summary: z.object({ attempts: z.number().int(), resolved: z.number().int(), infraErrors: z.number().int(), costUsd: z.number() }),
 });
 
-export default async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export function presentRunStatus(ctx: AppContext, run: RunRow, control: RunControl | undefined): z.infer<typeof runStatus> {
+  const f = runFigures(ctx.store, run.id);
+  return {
+    ...presentRun(run),
+    costUsd: f.costUsd,
+    live: control?.isLive(run.id) ?? false,
+    progress: { done: f.done, total: f.total, resolved: f.resolved, ratio: f.total ? f.done / f.total : null },
+  };
+}
+
+export default async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl }): Promise<void> {
   const { ctx } = opts;
   app.get<{ Params: z.infer<typeof runParams> }>(
     '/api/runs/:id',
-    { schema: { tags: ['runs'], summary: 'One run with its attempts', params: jsonSchema(runParams), response: { 200: jsonSchema(runDetail), 404: jsonSchema(errorBody) } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'One run with its attempts, cost and progress (live while it runs)',
+        params: jsonSchema(runParams),
+        response: { 200: jsonSchema(runDetail), 404: jsonSchema(errorBody) },
+      },
+    },
     async (req, reply) => {
       const run = ctx.store.getRun(req.params.id);
       if (!run) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no run with id ${req.params.id}` });
       const attempts = ctx.store.attemptsOfRun(run.id);
       return {
-        ...presentRun(run),
+        ...presentRunStatus(ctx, run, opts.control),
         attempts: attempts.map(({ runId: _r, transcriptPath: _t, gradingLogPath: _g, ...a }) => a),
         summary: {
           attempts: attempts.length,
