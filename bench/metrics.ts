@@ -61,7 +61,8 @@ export async function benchMetrics(): Promise<void> {
     if (r.code !== 0) throw new Error(r.stderr);
   }
   const importMs = performance.now() - importStart;
-  const d = await startDaemon(['--config', config], { cwd: dir, env: compiled });
+  // With the node flags `npm start` and the image use (package.json, Dockerfile).
+  const d = await startDaemon(['--config', config], { cwd: dir, env: compiled, nodeArgs: ['--max-semi-space-size=2'] });
   try {
     const url = `${d.url}/metrics`;
     for (let i = 0; i < 200; i++) await (await fetch(url)).text();

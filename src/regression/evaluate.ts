@@ -93,15 +93,15 @@ export function evaluateRegression(
         ).results;
 
   // CUSUM over every counted attempt since the baseline, in time order.
-  const monitored = store.attemptFacts(track.name, row.monitorFromMs, Number.MAX_SAFE_INTEGER).filter((a) => a.outcome !== 'infra_error');
   const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
   const threshold = trackThreshold(baseline, { attemptsPerDay: volume, R: stats.cusumOddsRatio, horizonDays: stats.cusumHorizonDays }, cache);
-  const statistic = trackCusum(baseline, monitored.map((a) => ({ taskId: a.taskId, success: a.outcome === 'resolved' })), stats.cusumOddsRatio);
+  // Streamed: a year of attempts is never held in memory at once.
+  const statistic = trackCusum(baseline, store.iterateCountedOutcomes(track.name, row.monitorFromMs), stats.cusumOddsRatio);
   const cusum = {
     statistic,
     threshold: threshold.h,
     signal: statistic > threshold.h,
-    attempts: monitored.length,
+    attempts: store.countCountedAttempts(track.name, row.monitorFromMs),
     since: new Date(row.monitorFromMs).toISOString(),
     oddsRatio: stats.cusumOddsRatio,
     horizonDays: stats.cusumHorizonDays,

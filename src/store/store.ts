@@ -336,6 +336,21 @@ export class Store {
       .all(id, fromMs, toMs) as AttemptFacts[];
   }
 
+  /** Counted attempts (infra errors left out) that ended after `fromMs`, in time order, streamed from the database. */
+  *iterateCountedOutcomes(track: string, fromMs: number): Generator<{ taskId: string; success: boolean }> {
+    const id = this.trackId(track);
+    const rows = this.db
+      .prepare(`SELECT task_id AS taskId, outcome = 'resolved' AS success FROM attempts
+        WHERE track_id = ? AND ended_at > ? AND outcome != 'infra_error' ORDER BY ended_at, id`)
+      .iterate(id, fromMs) as IterableIterator<{ taskId: string; success: number }>;
+    for (const r of rows) yield { taskId: r.taskId, success: r.success === 1 };
+  }
+
+  countCountedAttempts(track: string, fromMs: number): number {
+    const id = this.trackId(track);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM attempts WHERE track_id = ? AND ended_at > ? AND outcome != 'infra_error'`).get(id, fromMs) as { n: number }).n;
+  }
+
   totals(track: string): TrackTotals {
     const id = this.trackId(track);
     const byOutcome = this.db.prepare('SELECT outcome, COUNT(*) AS n FROM attempts WHERE track_id = ? GROUP BY outcome').all(id) as {

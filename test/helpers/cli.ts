@@ -37,9 +37,9 @@ export interface Daemon {
 }
 
 /** Starts `agentdrift daemon` and resolves once it logs the address it listens on. */
-export function startDaemon(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Daemon> {
+export function startDaemon(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {}): Promise<Daemon> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, 'daemon'], { cwd: opts.cwd, env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), BIN, ...args, 'daemon'], { cwd: opts.cwd, env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${err}`)), 30_000);
