@@ -203,12 +203,13 @@ export class Scheduler implements LiveSource, RunControl {
       if (unfinished && !startNow) startNow = 'resume';
       setCoveredUntil(ctx.store, t.name, now);
       this.arm(t.name);
-      if (startNow) {
+      if (startNow && this.state === 'running') {
         this.log.info({ track: t.name, why: startNow, run: unfinished?.id }, startNow === 'resume' ? 'resuming the unfinished run' : 'catching up the missed run');
         this.launch(t.name, startNow);
       }
     }
     ctx.refreshOps();
+    this.log.info({ next: Object.fromEntries([...this.next].map(([k, v]) => [k, v === null ? null : new Date(v).toISOString()])) }, 'scheduler started');
   }
 
   /**
