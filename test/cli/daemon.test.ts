@@ -1,0 +1,234 @@
+/**
+ * `agentdrift daemon` as a process, with the real engine and the real Claude Code CLI scripted by a fake API:
+ * SIGTERM mid-run then restart completes the run with no attempt lost or doubled; `agentdrift trigger` and
+ * `agentdrift cancel` against it (a cancel kills the attempt going on within the grace period and keeps the finished
+ * ones); a second SIGTERM exits at once.
+ */
+import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime } from '../../src/executor/index.ts';
+import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK } from '../../src/executor/runtime.ts';
+import { Store } from '../../src/store/store.ts';
+import { runCli, startDaemon, type Daemon } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/context.ts';
+import { hang, startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';
+import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';
+import { fixingAgent } from '../scheduler/agent-script.ts';
+import { series } from '../scheduler/fakes.ts';
+
+const API_KEY = 'sk-ant-test-secret-daemon-0123456789';
+const TOKEN = 'daemon-token-0123456789abcdef';
+const TRACK = 'daemon-e2e';
+const GRACE_SECONDS = 10;
+const docker = new Docker();
+
+let images: FixtureImages;
+let fake: FakeAnthropic;
+let hangFromNow = false;
+let dir: string;
+let cfg: string;
+const daemons: Daemon[] = [];
+
+beforeAll(async () => {
+  images = await ensureFixtureImages();
+  dir = tempDir('agentdrift-daemon-');
+  const { datasetPath, harnessPath } = await writeFixtureDataset(dir, images.tasks);
+  // The fixing agent, until the test says every later request hangs (an attempt that would never end by itself).
+  const fixing = fixingAgent(images.tasks, 200);
+  fake = await startFakeAnthropic(fixing.map((turn) => (req: RecordedRequest): StaticTurn => (hangFromNow ? hang() : turn(req))));
+  cfg = path.join(dir, 'agentdrift.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'server:',
+      '  port: 0',
+      `  shutdownGraceSeconds: ${GRACE_SECONDS}`,
+      'dataDir: data',
+      'logLevel: info',
+      'anthropic:',
+      `  baseUrl: ${fake.url}`,
+      'docker:',
+      `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
+      '  pull: false',
+      '  networkMode: host',
+      '  cpus: 1',
+      '  memoryMb: 1024',
+      'tracks:',
+      `  - name: ${TRACK}`,
+      '    model: claude-sonnet-4-5',
+      '    samplesPerTask: 2',
+      '    concurrency: 1',
+      '    schedule: { cron: "0 0 1 1 *", timezone: UTC }',
+      '    limits: { maxTurns: 10, timeoutSeconds: 120 }',
+      '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
+      '    suite:',
+      `      dataset: { kind: file, path: ${datasetPath} }`,
+      `      harness: { kind: local, path: ${harnessPath} }`,
+      `      ids: [${images.tasks.map((x) => x.instanceId).join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+}, 900_000);
+
+afterAll(async () => {
+  for (const d of daemons) if (d.child.exitCode === null) d.child.kill('SIGKILL');
+  await fake?.close();
+  await new DockerRuntime().removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: TRACK });
+});
+
+const env = { ANTHROPIC_API_KEY: API_KEY, AGENTDRIFT_API_TOKEN: TOKEN };
+
+async function daemon(): Promise<Daemon> {
+  const d = await startDaemon(['--config', cfg], { cwd: dir, env });
+  daemons.push(d);
+  return d;
+}
+
+interface RunStatus {
+  id: number;
+  state: string;
+  live: boolean;
+  progress: { done: number; total: number; resolved: number };
+}
+
+async function runStatus(d: Daemon, id: number): Promise<RunStatus> {
+  return (await (await fetch(`${d.url}/api/runs/${id}`)).json()) as RunStatus;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const containers = async (labels: string[]) => (await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, `${LABEL_TRACK}=${TRACK}`, ...labels] } })).length;
+
+function readStore<T>(fn: (s: Store) => T): T {
+  const s = Store.open(path.join(dir, 'data'));
+  try {
+    return fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+describe('the daemon', { timeout: 300_000 }, () => {
+  it('SIGTERM mid-run interrupts it within the grace period; the next start completes it, nothing lost or doubled', async () => {
+    const first = await daemon();
+    const trig = await runCli(['--config', cfg, 'trigger', '--track', TRACK, '--url', first.url], { env });
+    expect(trig.stderr).toBe('');
+    expect(trig.code).toBe(0);
+    expect(trig.stdout).toMatch(/^run 1 of daemon-e2e running \(0\/6 attempts stored\)/);
+    const before = await until('two attempts stored', async () => {
+      const s = await runStatus(first, 1);
+      return s.progress.done >= 2 && s;
+    }, 120_000);
+    expect(before).toMatchObject({ state: 'running', live: true, progress: { total: 6 } });
+    const metrics = await (await fetch(`${first.url}/metrics`)).text();
+    expect(series(metrics, 'agentdrift_run_in_progress', { track: TRACK })).toBe(1);
+    expect(series(metrics, 'agentdrift_run_progress_ratio', { track: TRACK })).toBeGreaterThan(0);
+    expect(series(metrics, 'agentdrift_docker_up')).toBe(1);
+
+    const stopAt = Date.now();
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(Date.now() - stopAt).toBeLessThan(GRACE_SECONDS * 1000);
+    const kept = readStore((s) => ({ run: s.getRun(1)!, attempts: s.attemptsOfRun(1).map((a) => a.id) }));
+    expect(kept.run.state).toBe('interrupted');
+    expect(kept.attempts.length).toBeGreaterThanOrEqual(2);
+    expect(await containers([])).toBe(0);
+
+    const second = await daemon();
+    const done = await until('the resumed run to complete', async () => {
+      const s = await runStatus(second, 1);
+      return s.state === 'completed' && s;
+    }, 120_000);
+    expect(done.progress).toEqual({ done: 6, total: 6, resolved: 6, ratio: 1 });
+    const after = readStore((s) => ({ runs: s.listRuns(TRACK, { limit: 10, offset: 0 }).total, attempts: s.attemptsOfRun(1) }));
+    expect(after.runs).toBe(1);
+    expect(new Set(after.attempts.map((a) => `${a.taskId}#${a.sampleIndex}`)).size).toBe(6);
+    expect(after.attempts.map((a) => a.id).slice(0, kept.attempts.length)).toEqual(kept.attempts);
+    const m = await (await fetch(`${second.url}/metrics`)).text();
+    expect(series(m, 'agentdrift_runs_total', { track: TRACK, state: 'interrupted' })).toBe(1);
+    expect(series(m, 'agentdrift_runs_total', { track: TRACK, state: 'completed' })).toBe(1);
+    expect(series(m, 'agentdrift_run_in_progress', { track: TRACK })).toBe(0);
+    expect(second.logs()).toContain('resuming the unfinished run');
+  });
+
+  it('agentdrift cancel stops a run within the grace period, keeps its finished attempts, and it is never resumed', async () => {
+    const d = daemons.at(-1)!;
+    const trig = await runCli(['--config', cfg, 'trigger', '--track', TRACK, '--url', d.url], { env });
+    expect(trig.stdout).toMatch(/^run 2 of daemon-e2e running/);
+    await until('an attempt of run 2', async () => (await runStatus(d, 2)).progress.done >= 1, 60_000);
+    // From now on the agent's requests are never answered: the attempt going on would never end by itself.
+    hangFromNow = true;
+    await until('an agent container of run 2', async () => (await containers([`${LABEL_RUN}=2`, 'agentdrift.role=agent'])) > 0, 60_000);
+    const busy = await runCli(['--config', cfg, 'trigger', '--track', TRACK, '--url', d.url], { env });
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain('HTTP 409');
+    expect(busy.stderr).toContain('a run of track "daemon-e2e" is going on (run 2)');
+
+    const started = Date.now();
+    const cancel = await runCli(['--config', cfg, 'cancel', '2', '--url', d.url], { env });
+    expect(cancel.stderr).toBe('');
+    expect(cancel.stdout).toMatch(/^run 2 of daemon-e2e cancelled; [1-9]\d* finished attempt\(s\) kept/);
+    expect(Date.now() - started).toBeLessThan(GRACE_SECONDS * 1000);
+    expect(await containers([`${LABEL_RUN}=2`])).toBe(0);
+    const status = await runStatus(d, 2);
+    expect(status).toMatchObject({ state: 'cancelled', live: false });
+    expect(status.progress.done).toBeGreaterThanOrEqual(1);
+    const again = await runCli(['--config', cfg, 'cancel', '2', '--url', d.url], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('run 2 has already ended (cancelled)');
+
+    // The next run is a new one, not run 2 resumed.
+    const next = await runCli(['--config', cfg, 'trigger', '--track', TRACK, '--url', d.url], { env });
+    expect(next.stdout).toMatch(/^run 3 of daemon-e2e running \(0\/6 attempts stored\)/);
+  });
+
+  it('a second SIGTERM exits at once, and nothing secret reached the logs', async () => {
+    const d = daemons.at(-1)!;
+    await until('an agent container of run 3', async () => (await containers([`${LABEL_RUN}=3`, 'agentdrift.role=agent'])) > 0, 60_000);
+    // A request still arriving (its body half sent) holds the first shutdown open: the daemon waits for requests in flight.
+    const { port } = new URL(d.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST /api/tracks/${TRACK}/import HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"format":`);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      d.child.kill('SIGTERM');
+      await until('the shutdown to begin', async () => d.logs().includes('shutting down'), 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(d.child.exitCode).toBeNull();
+      const stopAt = Date.now();
+      d.child.kill('SIGTERM');
+      expect(await d.exited).toBe(130);
+      expect(Date.now() - stopAt).toBeLessThan(2000);
+    } finally {
+      socket.destroy();
+    }
+    for (const x of daemons) {
+      expect(x.logs()).not.toContain(API_KEY);
+      expect(x.logs()).not.toContain(TOKEN);
+    }
+  });
+
+  it('the CLI names what is wrong: no token, no daemon, a bad run id', async () => {
+    const noToken = await runCli(['--config', cfg, 'trigger', '--track', TRACK], { env: { AGENTDRIFT_API_TOKEN: '' } });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('no API token');
+    const noDaemon = await runCli(['--config', cfg, 'cancel', '7', '--url', 'http://127.0.0.1:9'], { env });
+    expect(noDaemon.code).toBe(2);
+    expect(noDaemon.stderr).toContain('no daemon answers at http://127.0.0.1:9');
+    const bad = await runCli(['--config', cfg, 'cancel', 'seven'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('run id: got "seven"');
+  });
+});
