@@ -180,7 +180,7 @@ export class MetricsExporter {
       if (o.nextRunMs !== null) this.og('agentdrift_next_run_timestamp_seconds').set({ track }, o.nextRunMs / 1000);
       if (o.schedulePeriodSeconds !== null) this.og('agentdrift_schedule_period_seconds').set({ track }, o.schedulePeriodSeconds);
       this.og('agentdrift_run_in_progress').set({ track }, o.runInProgress ? 1 : 0);
-      if (o.progressRatio !== null) this.og('agentdrift_run_progress_ratio').set({ track }, o.progressRatio);
+      this.og('agentdrift_run_progress_ratio').set({ track }, o.progressRatio);
       this.og('agentdrift_budget_exhausted').set({ track }, o.budgetExhausted ? 1 : 0);
       this.og('agentdrift_cost_today_usd').set({ track }, o.costTodayUsd);
       for (const state of ENDED_STATES) runs.inc({ track, state }, o.runsByState[state]);

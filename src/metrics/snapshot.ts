@@ -74,8 +74,8 @@ export interface TrackOps {
   runInProgress: boolean;
   /** The run going on, else null. */
   currentRunId: number | null;
-  /** Stored / planned attempts of the current run, or of the latest run when none is going on; null with no run. */
-  progressRatio: number | null;
+  /** Stored / planned attempts of the current run, or of the latest run when none is going on; 0 before any. */
+  progressRatio: number;
   runsByState: Record<EndedState, number>;
   missedRuns: number;
   costTodayUsd: number;
@@ -101,7 +101,7 @@ export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): T
   const running = live.liveRun === undefined ? stored : (live.liveRun?.id ?? null);
   const inProgress = live.liveRun === undefined ? stored !== null : live.liveRun !== null;
   const latest = running ?? latestRealRun(store, track.name)?.id ?? null;
-  let progressRatio: number | null = null;
+  let progressRatio = 0;
   if (latest !== null) {
     const f = runFigures(store, latest);
     if (f.total) progressRatio = Math.min(1, f.done / f.total);

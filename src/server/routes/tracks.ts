@@ -121,7 +121,7 @@ const trackDetail = trackSummary.extend({
   operations: z.object({
     schedulePeriodSeconds: z.number().nullable(),
     catchUp: z.boolean(),
-    progressRatio: z.number().nullable(),
+    progressRatio: z.number(),
     runsByState: z.record(z.string(), z.number().int()),
     missedRuns: z.number().int(),
     lastMissed: z.object({ count: z.number().int(), from: z.string(), to: z.string(), recordedAt: z.string(), reason: z.string() }).nullable(),
