@@ -43,7 +43,12 @@ export function buildProgram(): Command {
       const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });
       const scheduler = new Scheduler({ ctx, runtime });
       const server = await startServer(ctx, { control: scheduler, stop: () => scheduler.stop() });
-      await scheduler.start();
+      try {
+        await scheduler.start();
+      } catch (e) {
+        await server.close();
+        throw e;
+      }
       await server.closed;
       // Everything stored is stored (every write is synchronous and the store is closed). A run that did not stop
       // within the grace period may still hold a socket: do not let it keep the process alive.

@@ -160,6 +160,8 @@ export class Scheduler implements LiveSource, RunControl {
    * containers, records missed slots, arms every track's timer and starts the catch-up or resumed runs.
    */
   async start(): Promise<void> {
+    // A shutdown that came before the start (a signal right after listening) leaves nothing to start.
+    if (this.state === 'stopping' || this.state === 'stopped') return;
     if (this.state !== 'new') throw new Error('the scheduler was started already');
     this.state = 'running';
     const { ctx } = this;

@@ -240,6 +240,16 @@ describe('the scheduler', () => {
     expect(series(await s.metrics(), 'agentdrift_cost_today_usd', { track: 'tokyo' })).toBe(0);
   });
 
+  it('starts nothing when a shutdown came first (a signal right after the server began listening)', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', {
+      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2025-12-30T00:00:00Z')),
+    });
+    await s.scheduler.stop();
+    await s.scheduler.start();
+    expect(s.runs.calls).toHaveLength(0);
+    expect(s.clock.pending()).toBe(0);
+  });
+
   it('on shutdown aborts the run (interrupted, resumed next start); one that will not stop is marked after the grace period', async () => {
     const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { graceMs: 3000 });
     await s.scheduler.start();
