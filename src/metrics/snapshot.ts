@@ -33,7 +33,6 @@ export interface SnapshotOptions {
   now?: number;
 }
 
-const FINISHED = ['completed', 'failed', 'cancelled', 'interrupted', 'budget_exhausted'] as const;
 
 export function computeSnapshot(store: Store, track: TrackConfig, opts: SnapshotOptions): TrackSnapshot {
   const row = store.ensureTrack({ name: track.name, agent: track.agent, model: track.model });
@@ -41,7 +40,6 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const longest = Math.max(...WINDOWS.map((w) => w.days));
   const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
   const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
-  const lastFinished = store.latestRun(track.name, FINISHED);
   const lastSuccess = store.latestRun(track.name, ['completed']);
   const reported = store.db
     .prepare(`SELECT agent_version AS v, model_id AS m FROM runs WHERE track_id = ? AND (agent_version IS NOT NULL OR model_id IS NOT NULL)
@@ -57,7 +55,8 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     windowEndMs: endMs,
     windows,
     totals: store.totals(track.name),
-    lastRunMs: lastFinished?.endedAt ? Date.parse(lastFinished.endedAt) : null,
+    // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
+    lastRunMs: endMs,
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
     regression: evaluateRegression(store, track, opts.statistics, { endMs, facts }, opts.thresholds, opts.now),
   };

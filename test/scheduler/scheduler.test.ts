@@ -271,6 +271,10 @@ describe('the scheduler', () => {
     await s.clock.advance(3000);
     await stopping;
     expect(s.t.ctx.store.getRun(stubborn.runId)).toMatchObject({ state: 'interrupted' });
+    // The interrupted run has no end yet: the last run's end is still the completed one's.
+    const m = await s.metrics();
+    expect(series(m, 'agentdrift_last_run_timestamp_seconds', { track: 'daily' })).toBe(Date.parse(s.t.ctx.store.getRun(r.runId)!.endedAt!) / 1000);
+    expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'interrupted' })).toBe(2);
     expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) });
   });
 });
