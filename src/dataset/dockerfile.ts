@@ -10,7 +10,7 @@
  *   earlier ENV (in the same or the base Dockerfile) or by an `ARG VAR=default`; within one ENV instruction every
  *   value sees the variables as they were before it, as Docker does.
  * A reference to a variable the Dockerfiles do not define (PATH from the parent image, say) is kept as written, so a
- * shell that exports the value inside the container (see `envToShellExports`) resolves it there, as the official
+ * shell that exports the value inside the container (grading's `envExports`) resolves it there, as the official
  * harness's `export` lines do.
  */
 
@@ -49,16 +49,6 @@ export function parseDockerfileEnv(text: string, inherited: Readonly<Record<stri
     }
   }
   return env;
-}
-
-/**
- * Bash `export` lines for the settings: values in double quotes with `"`, `\` and backquote escaped, `$` left
- * alone so that references the Dockerfiles left open expand inside the container.
- */
-export function envToShellExports(env: Readonly<Record<string, string>>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `export ${k}="${v.replace(/(["\\`])/g, '\\$1')}"`)
-    .join('\n');
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -21,7 +21,7 @@ export interface HarnessFiles {
   parser: string;
   /**
    * ENV settings of the base then the instance Dockerfile (see dockerfile.ts). Values may still hold `$NAME`
-   * references to variables of the parent image: export them with a shell (`envToShellExports`), not as raw
+   * references to variables of the parent image: export them with a shell (grading's `envExports`), not as raw
    * container environment.
    */
   env: Record<string, string>;

@@ -15,7 +15,7 @@ export {
   defaultDatasetSourceConfig,
 } from './sources.ts';
 export { ListLiteralError, parsePythonStringList, parseStringList } from './lists.ts';
-export { COLUMNS, officialPrompt, parseRow, restoreTestsCommand, type Column } from './row.ts';
+export { COLUMNS, parseRow, type Column } from './row.ts';
 export { computeImageTag, ELEMENT_WEB_EXCEPTION, imageReference } from './image.ts';
 export {
   hubCachePath,
@@ -29,7 +29,7 @@ export {
   type RawRow,
 } from './load.ts';
 export type { DownloadProgress, HttpOptions } from './http.ts';
-export { DockerfileEnvError, envToShellExports, extractDockerfileEnv, parseDockerfileEnv } from './dockerfile.ts';
+export { DockerfileEnvError, extractDockerfileEnv, parseDockerfileEnv } from './dockerfile.ts';
 export {
   HARNESS_FILES,
   harnessCacheDir,

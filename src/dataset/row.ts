@@ -170,22 +170,6 @@ function checkTestNames(names: string[], column: string, fail: (column: string, 
   });
 }
 
-/**
- * The command that restores the official test files over the agent's edits: the last non-empty line of
- * `before_repo_set_cmd`, as the official grader takes it.
- */
-export function restoreTestsCommand(task: Pick<Task, 'beforeRepoSetCmd' | 'instanceId'>): string {
-  const lines = task.beforeRepoSetCmd.trim().split('\n');
-  const last = lines[lines.length - 1]?.trim() ?? '';
-  if (last === '') throw new DatasetRowError(task.instanceId, 'before_repo_set_cmd', 'has no command line');
-  return last;
-}
-
-/** The prompt the official harness gives an agent. */
-export function officialPrompt(task: Pick<Task, 'problemStatement' | 'requirements' | 'interface'>): string {
-  return `${task.problemStatement}\n\nRequirements:\n${task.requirements}\n\nNew interfaces introduced:\n${task.interface}`;
-}
-
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';

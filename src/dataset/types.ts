@@ -23,7 +23,7 @@ export interface Task {
   passToPass: string[];
   /** Joined by ',' and passed to run_script.sh by the grader; an empty list means "run every test". */
   selectedTestFiles: string[];
-  /** Several shell lines; the last one restores the official test files (see `restoreTestsCommand`). */
+  /** Several shell lines; the last one restores the official test files (grading's `restoreTestsLine`). */
   beforeRepoSetCmd: string;
   /** The row's `dockerhub_tag`, or the tag the official rule computes when the row has none. */
   imageTag: string;

@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   DockerfileEnvError,
-  envToShellExports,
   extractDockerfileEnv,
   logicalLines,
   parseDockerfileEnv,
@@ -86,11 +84,3 @@ describe('logicalLines', () => {
   });
 });
 
-describe('envToShellExports', () => {
-  it('writes export lines that bash reads back to the same values, expanding open references', () => {
-    const env = { A: 'say "hi" \\ `x`', B: '/opt/bin:$BASE_PATH', C: "it's" };
-    const script = `${envToShellExports(env)}\nprintf '%s\\n' "$A" "$B" "$C"`;
-    const out = execFileSync('bash', ['-c', script], { env: { BASE_PATH: '/usr/bin' }, encoding: 'utf8' });
-    expect(out).toBe('say "hi" \\ `x`\n/opt/bin:/usr/bin\nit\'s\n');
-  });
-});

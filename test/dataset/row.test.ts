@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { officialPrompt, parseRow, restoreTestsCommand } from '../../src/dataset/row.ts';
+import { parseRow } from '../../src/dataset/row.ts';
 import { DatasetRowError } from '../../src/dataset/types.ts';
 
 const ID = 'instance_acme__tool-0123456789abcdef0123456789abcdef01234567-vnan';
@@ -146,13 +146,3 @@ describe('parseRow: refusals name the task, the column and the reason', () => {
   });
 });
 
-describe('restoreTestsCommand and officialPrompt', () => {
-  it('takes the last line of before_repo_set_cmd, as the official grader does', () => {
-    expect(restoreTestsCommand(parseRow(row()))).toBe('git checkout fedcba9 -- x_test.go');
-  });
-  it('builds the official prompt', () => {
-    expect(officialPrompt({ problemStatement: 'P', requirements: 'R', interface: 'I' })).toBe(
-      'P\n\nRequirements:\nR\n\nNew interfaces introduced:\nI',
-    );
-  });
-});
