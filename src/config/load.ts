@@ -86,6 +86,16 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, where = 'confi
   if (env.ANTHROPIC_API_KEY) secrets.anthropicApiKey = env.ANTHROPIC_API_KEY;
   if (env.CLAUDE_CODE_OAUTH_TOKEN) secrets.claudeOauthToken = env.CLAUDE_CODE_OAUTH_TOKEN;
   if (env.ANTHROPIC_BASE_URL) config.anthropic.baseUrl = env.ANTHROPIC_BASE_URL;
+  if (env.CLAUDE_CODE_USE_BEDROCK === '1') {
+    if (!env.AWS_REGION) throw new ConfigError(`${where}: CLAUDE_CODE_USE_BEDROCK=1 needs AWS_REGION`);
+    if (!env.AWS_ACCESS_KEY_ID !== !env.AWS_SECRET_ACCESS_KEY) throw new ConfigError(`${where}: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together`);
+    const optional = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN, bearerToken: env.AWS_BEARER_TOKEN_BEDROCK, profile: env.AWS_PROFILE };
+    secrets.bedrock = { region: env.AWS_REGION, ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v)) };
+  }
+  if (env.CLAUDE_CODE_USE_VERTEX === '1') {
+    if (!env.ANTHROPIC_VERTEX_PROJECT_ID || !env.CLOUD_ML_REGION) throw new ConfigError(`${where}: CLAUDE_CODE_USE_VERTEX=1 needs ANTHROPIC_VERTEX_PROJECT_ID and CLOUD_ML_REGION`);
+    secrets.vertex = { projectId: env.ANTHROPIC_VERTEX_PROJECT_ID, region: env.CLOUD_ML_REGION };
+  }
   // Secrets never travel inside the config object, which is logged and served.
   delete config.server.apiToken;
   return { config, secrets };

@@ -191,4 +191,8 @@ export interface Secrets {
   apiToken?: string;
   anthropicApiKey?: string;
   claudeOauthToken?: string;
+  /** CLAUDE_CODE_USE_BEDROCK=1 with AWS_REGION and AWS credentials from the environment. */
+  bedrock?: { region: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; bearerToken?: string; profile?: string };
+  /** CLAUDE_CODE_USE_VERTEX=1 with ANTHROPIC_VERTEX_PROJECT_ID and CLOUD_ML_REGION from the environment. */
+  vertex?: { projectId: string; region: string };
 }

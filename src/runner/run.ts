@@ -86,9 +86,13 @@ export interface RunSummary {
   oracle?: { taskId: string; outcome: AttemptInput['outcome']; reason: string | null }[];
 }
 
-export function credentialsFrom(ctx: AppContext): Credentials | null {
-  if (ctx.secrets.anthropicApiKey) return { apiKey: ctx.secrets.anthropicApiKey };
-  if (ctx.secrets.claudeOauthToken) return { oauthToken: ctx.secrets.claudeOauthToken };
+/** The agent's credentials, in this order: API key, OAuth token, Bedrock, Vertex (all from the environment). */
+export function credentialsFrom(ctx: Pick<AppContext, 'secrets'>): Credentials | null {
+  const s = ctx.secrets;
+  if (s.anthropicApiKey) return { apiKey: s.anthropicApiKey };
+  if (s.claudeOauthToken) return { oauthToken: s.claudeOauthToken };
+  if (s.bedrock) return { bedrock: s.bedrock };
+  if (s.vertex) return { vertex: s.vertex };
   return null;
 }
 

@@ -93,3 +93,20 @@ describe('config', () => {
     expect(e.message).not.toContain('shortsecret');
   });
 });
+
+describe('agent credentials from the environment', () => {
+  it('maps an API key, an OAuth token, Bedrock or Vertex settings, in that order, and names what is missing', async () => {
+    const { credentialsFrom } = await import('../../src/runner/run.ts');
+    const creds = (env: NodeJS.ProcessEnv) => credentialsFrom(parseConfig({}, env));
+    expect(creds({})).toBeNull();
+    expect(creds({ ANTHROPIC_API_KEY: 'k', CLAUDE_CODE_OAUTH_TOKEN: 't' })).toEqual({ apiKey: 'k' });
+    expect(creds({ CLAUDE_CODE_OAUTH_TOKEN: 't' })).toEqual({ oauthToken: 't' });
+    expect(creds({ CLAUDE_CODE_USE_BEDROCK: '1', AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' })).toEqual({
+      bedrock: { region: 'us-east-1', accessKeyId: 'AK', secretAccessKey: 'SK' },
+    });
+    expect(creds({ CLAUDE_CODE_USE_VERTEX: '1', ANTHROPIC_VERTEX_PROJECT_ID: 'p', CLOUD_ML_REGION: 'us-east5' })).toEqual({ vertex: { projectId: 'p', region: 'us-east5' } });
+    expect(() => creds({ CLAUDE_CODE_USE_BEDROCK: '1' })).toThrow('CLAUDE_CODE_USE_BEDROCK=1 needs AWS_REGION');
+    expect(() => creds({ CLAUDE_CODE_USE_BEDROCK: '1', AWS_REGION: 'r', AWS_ACCESS_KEY_ID: 'AK' })).toThrow('go together');
+    expect(() => creds({ CLAUDE_CODE_USE_VERTEX: '1' })).toThrow('needs ANTHROPIC_VERTEX_PROJECT_ID and CLOUD_ML_REGION');
+  });
+});
