@@ -13,6 +13,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /bin/busybox ] || need+=(busybox-static)
+[ -x /usr/bin/chromium ] || need+=(chromium)   # renders the /docs page in a real browser
 command -v git >/dev/null 2>&1 || need+=(git)
 # The compose file is validated with `docker compose config` (or docker-compose); images are never pulled.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
