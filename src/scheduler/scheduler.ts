@@ -159,6 +159,11 @@ export class Scheduler implements LiveSource, RunControl {
    * Takes over the tracks: marks runs left `running` by a dead daemon interrupted, removes their leftover
    * containers, records missed slots, arms every track's timer and starts the catch-up or resumed runs.
    */
+  /** Whether stop() began while start() was waiting; start() must then leave the (maybe closed) store alone. */
+  private stoppedMeanwhile(): boolean {
+    return this.state !== 'running';
+  }
+
   async start(): Promise<void> {
     // A shutdown that came before the start (a signal right after listening) leaves nothing to start.
     if (this.state === 'stopping' || this.state === 'stopped') return;
@@ -174,6 +179,8 @@ export class Scheduler implements LiveSource, RunControl {
       }
     }
     await this.checkDocker();
+    // A shutdown may come while start() waits on the engine; past that point the store may be closed.
+    if (this.stoppedMeanwhile()) return;
     // Containers of these tracks are leftovers now: no run of them goes on. Other tracks' containers (another
     // daemon on the same engine) are not ours to touch.
     for (const t of ctx.config.tracks) {
@@ -184,6 +191,7 @@ export class Scheduler implements LiveSource, RunControl {
         this.log.warn({ track: t.name, err: (e as Error).message }, 'could not remove leftover containers');
       }
     }
+    if (this.stoppedMeanwhile()) return;
     this.scheduleCheck();
     for (const t of ctx.config.tracks) {
       const now = this.clock.now();

@@ -35,12 +35,15 @@ describe('agentdrift command line', () => {
   it('exits cleanly (0) when SIGTERM arrives with a request in flight', async () => {
     const { dir, file } = configFile();
     const d = await startDaemon(['--config', file], { cwd: dir });
-    const pending = fetch(`${d.url}/api/tracks`);
+    const pending = fetch(`${d.url}/api/tracks`).catch((e: Error) => e);
     d.child.kill('SIGTERM');
-    const r = await pending.catch((e: Error) => e);
-    expect(await d.exited).toBe(0);
-    // Either the request was answered in full, or it arrived after closing began and was never accepted.
-    if (!(r instanceof Error)) expect(r.status === 200 || r.status === 503).toBe(true);
+    // The exit code is what matters (a SIGTERM during start-up once crashed the daemon on its closed store).
+    expect(await d.exited, d.logs()).toBe(0);
+    expect(d.logs()).toContain('"msg":"stopped"');
+    // The request was answered in full, refused while closing, or cut: it never gets a half-written body. (undici may
+    // leave a request to a vanished server unsettled, so it is not awaited without a bound.)
+    const r = await Promise.race([pending, new Promise<null>((res) => setTimeout(() => res(null), 2000))]);
+    if (r && !(r instanceof Error)) expect([200, 503]).toContain(r.status);
   });
 
   it('imports, prints /metrics once, and exports the same history', async () => {
