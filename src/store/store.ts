@@ -18,19 +18,10 @@ export interface TrackRow {
 }
 
 /** What the statistics need of an attempt: small, so years of history stay cheap to read. */
-export interface AttemptFacts {
-  taskId: string;
-  outcome: Outcome;
-  endedAtMs: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheCreationTokens: number;
-  costUsd: number;
-  turns: number;
-  toolCalls: number;
-  agentDurationMs: number | null;
-}
+export type AttemptFacts = Pick<
+  AttemptInput,
+  'taskId' | 'outcome' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheCreationTokens' | 'costUsd' | 'turns' | 'toolCalls' | 'agentDurationMs'
+> & { endedAtMs: number };
 
 export interface TrackTotals {
   attemptsByOutcome: Record<Outcome, number>;
