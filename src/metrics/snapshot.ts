@@ -8,7 +8,8 @@ import type { ThresholdCache } from '../stats/index.ts';
 import { ENDED_STATES, latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween, type EndedState } from '../scheduler/records.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import type { Store, TrackTotals } from '../store/store.ts';
-import { DAY_MS, summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
+import { DAY_MS } from '../model/values.ts';
+import { summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
 
 export interface TrackSnapshot {
   track: string;

@@ -4,6 +4,7 @@
  * Infra errors (the harness failed, not the agent) are left out of every denominator and counted apart.
  */
 import type { TokenType } from '../model/types.ts';
+import { DAY_MS } from '../model/values.ts';
 import type { AttemptFacts } from '../store/store.ts';
 import { wilson } from '../stats/wilson.ts';
 
@@ -13,7 +14,6 @@ export const WINDOWS = [
   { name: '30d', days: 30 },
 ] as const;
 export type WindowName = (typeof WINDOWS)[number]['name'];
-export const DAY_MS = 86_400_000;
 
 export interface WindowSummary {
   window: WindowName;

@@ -8,8 +8,8 @@
 import type { TrackConfig } from '../config/index.ts';
 import type { Baseline } from '../stats/index.ts';
 import type { BaselineInput, BaselineRow, Store } from '../store/store.ts';
+import { DAY_MS } from '../model/values.ts';
 
-export const DAY_MS = 86_400_000;
 
 export class BaselineError extends Error {
   constructor(message: string) {

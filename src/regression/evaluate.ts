@@ -17,7 +17,8 @@ import {
   type WindowResult,
 } from '../stats/index.ts';
 import type { AttemptFacts, BaselineRow, Store, TaskCount } from '../store/store.ts';
-import { WINDOWS, DAY_MS } from '../metrics/windows.ts';
+import { WINDOWS } from '../metrics/windows.ts';
+import { DAY_MS } from '../model/values.ts';
 import { referenceVolume, resolveBaseline, toStatsBaseline } from './baseline.ts';
 
 export const USAGE_METRICS = ['cost', 'input_tokens', 'output_tokens', 'duration', 'turns', 'tool_calls'] as const;

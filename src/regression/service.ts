@@ -2,12 +2,11 @@
  * Setting and presenting baselines: shared by the API and the CLI.
  */
 import type { AppContext } from '../app/context.ts';
+import { finiteOrNull, isoOrNull } from '../model/values.ts';
 import { baselinePassRate } from '../stats/index.ts';
 import type { BaselineRow } from '../store/store.ts';
 import { buildBaseline, toStatsBaseline, type BaselineRequest } from './baseline.ts';
 
-const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
-const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 export function setBaseline(ctx: AppContext, track: string, req: BaselineRequest, who: { by: string; reason: string }): BaselineRow {
   ctx.track(track);
@@ -23,10 +22,10 @@ export function baselineSummary(row: BaselineRow) {
     id: row.id,
     kind: row.kind,
     p0: row.p0,
-    from: iso(row.fromMs),
-    to: iso(row.toMs),
+    from: isoOrNull(row.fromMs),
+    to: isoOrNull(row.toMs),
     monitorFrom: new Date(row.monitorFromMs).toISOString(),
-    passRate: finite(baselinePassRate(toStatsBaseline(row))),
+    passRate: finiteOrNull(baselinePassRate(toStatsBaseline(row))),
     tasks: counts.length,
     trials: counts.reduce((s, c) => s + c.trials, 0),
     createdAt: row.createdAt,

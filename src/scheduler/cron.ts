@@ -9,6 +9,7 @@
  * works from the real clock.
  */
 import cron, { type ParsedFields, type ScheduledTask } from 'node-cron';
+import { DAY_MS } from '../model/values.ts';
 
 export interface Schedule {
   cron: string;
@@ -97,7 +98,6 @@ export function startOfDay(ms: number, timeZone: string): number {
 }
 
 const MAX_DAYS = 366 * 100;
-const DAY = 86_400_000;
 
 const allNumbers = (xs: (number | string)[]): xs is number[] => xs.every((x) => typeof x === 'number');
 
@@ -171,7 +171,7 @@ export class CronSchedule {
 
   /** The last instant at or before `ms` at which the schedule fires; null if none within 30 years. */
   lastAtOrBefore(ms: number): number | null {
-    for (const back of [60_000, 3_600_000, DAY, 8 * DAY, 32 * DAY, 367 * DAY, 5 * 367 * DAY, 30 * 367 * DAY]) {
+    for (const back of [60_000, 3_600_000, DAY_MS, 8 * DAY_MS, 32 * DAY_MS, 367 * DAY_MS, 5 * 367 * DAY_MS, 30 * 367 * DAY_MS]) {
       let s = this.nextAfter(ms - back);
       if (s === null || s > ms) continue;
       let last = s;
@@ -209,7 +209,7 @@ export class CronSchedule {
       if (next === null) break;
       longest = Math.max(longest, next - prev);
       prev = next;
-      if (next - fromMs > 400 * DAY) break;
+      if (next - fromMs > 400 * DAY_MS) break;
     }
     return longest ? longest / 1000 : null;
   }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AttemptInput, AttemptRow, Outcome, RunInput, RunRow, RunState } from '../model/types.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { isoOrNull } from '../model/values.ts';
 
 export interface TrackRow {
   id: number;
@@ -76,7 +77,6 @@ export interface ImportResult {
 }
 
 const ms = (iso: string): number => Date.parse(iso);
-const iso = (v: number | null): string | null => (v === null ? null : new Date(v).toISOString());
 
 interface RawRun {
   id: number;
@@ -98,8 +98,8 @@ function toRun(r: RawRun): RunRow {
     state: r.state,
     trigger: r.trigger,
     reason: r.reason,
-    startedAt: iso(r.started_at) as string,
-    endedAt: iso(r.ended_at),
+    startedAt: isoOrNull(r.started_at) as string,
+    endedAt: isoOrNull(r.ended_at),
     agentVersion: r.agent_version,
     modelId: r.model_id,
     suiteHash: r.suite_hash,
@@ -185,7 +185,7 @@ export class Store {
       | { id: number; name: string; agent: string; model: string; suite_hash: string | null; created_at: number }
       | undefined;
     return r
-      ? { id: r.id, name: r.name, agent: r.agent, model: r.model, suiteHash: r.suite_hash, createdAt: iso(r.created_at) as string }
+      ? { id: r.id, name: r.name, agent: r.agent, model: r.model, suiteHash: r.suite_hash, createdAt: isoOrNull(r.created_at) as string }
       : null;
   }
 
@@ -313,7 +313,7 @@ export class Store {
       startedAt: number;
       endedAt: number;
     })[];
-    return rows.map((r) => ({ ...r, startedAt: iso(r.startedAt) as string, endedAt: iso(r.endedAt) as string }));
+    return rows.map((r) => ({ ...r, startedAt: isoOrNull(r.startedAt) as string, endedAt: isoOrNull(r.endedAt) as string }));
   }
 
   /** Attempts of a track that ended in (fromMs, toMs], oldest first. */
@@ -388,7 +388,7 @@ export class Store {
       toMs: r.to_ms,
       perTask: r.per_task ? (JSON.parse(r.per_task) as Record<string, TaskCount>) : null,
       monitorFromMs: r.monitor_from_ms,
-      createdAt: iso(r.created_at) as string,
+      createdAt: isoOrNull(r.created_at) as string,
       createdBy: r.created_by,
       reason: r.reason,
       configSpec: r.config_spec,

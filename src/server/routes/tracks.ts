@@ -6,11 +6,11 @@ import { importHistoryText } from '../../history/import.ts';
 import type { TrackOps, TrackSnapshot } from '../../metrics/snapshot.ts';
 import { lastMissed } from '../../scheduler/records.ts';
 import type { RunRow } from '../../model/types.ts';
+import { finiteOrNull, isoOrNull } from '../../model/values.ts';
 import { baselineSummary } from '../../regression/service.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
 import { baselineBody } from './baselines.ts';
 
-const iso = (v: number | null) => (v === null ? null : new Date(v).toISOString());
 const nullableNumber = z.number().nullable();
 
 const windowBody = z.object({
@@ -47,7 +47,6 @@ const trackSummary = z.object({
   windows: z.array(windowBody),
 });
 
-const finite = (v: number) => (Number.isFinite(v) ? v : null);
 
 const statistics = z.object({
   baselineReady: z.boolean(),
@@ -102,15 +101,15 @@ function presentStatistics(ctx: AppContext, s: TrackSnapshot): z.infer<typeof st
       testN: w.testN,
       testPasses: w.testPasses,
       strata: w.strata,
-      coverage: finite(w.coverage),
-      baselineRate: finite(w.baselineRate),
-      p: finite(w.p),
-      pAdjusted: finite(w.pAdjusted),
+      coverage: finiteOrNull(w.coverage),
+      baselineRate: finiteOrNull(w.baselineRate),
+      p: finiteOrNull(w.p),
+      pAdjusted: finiteOrNull(w.pAdjusted),
       significant: w.significant,
-      minimumDetectableDrop: finite(w.minimumDetectableDrop),
+      minimumDetectableDrop: finiteOrNull(w.minimumDetectableDrop),
     })),
     cusum: r.cusum,
-    usage: r.usage.map((u) => ({ ...u, ratio: finite(u.ratio), p: finite(u.p), pAdjusted: finite(u.pAdjusted) })),
+    usage: r.usage.map((u) => ({ ...u, ratio: finiteOrNull(u.ratio), p: finiteOrNull(u.p), pAdjusted: finiteOrNull(u.pAdjusted) })),
   };
 }
 
@@ -179,12 +178,12 @@ function summary(ctx: AppContext, s: TrackSnapshot, ops: TrackOps = ctx.ops(s.tr
     model: s.model,
     suite: s.suite,
     schedule: { cron: t.schedule.cron, timezone: t.schedule.timezone },
-    lastRunAt: iso(s.lastRunMs),
-    lastSuccessAt: iso(s.lastSuccessMs),
-    nextRunAt: iso(ops.nextRunMs),
+    lastRunAt: isoOrNull(s.lastRunMs),
+    lastSuccessAt: isoOrNull(s.lastSuccessMs),
+    nextRunAt: isoOrNull(ops.nextRunMs),
     runInProgress: ops.runInProgress,
     currentRunId: ops.currentRunId,
-    windows: s.windows.map(({ fromMs, toMs, ...w }) => ({ ...w, from: iso(fromMs) as string, to: iso(toMs) as string })),
+    windows: s.windows.map(({ fromMs, toMs, ...w }) => ({ ...w, from: isoOrNull(fromMs) as string, to: isoOrNull(toMs) as string })),
   };
 }
 
@@ -210,7 +209,7 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       const missed = lastMissed(ctx.store, t.name);
       return {
         ...summary(ctx, s, ops),
-        costToday: { usd: ops.costTodayUsd, since: iso(ops.dayStartMs) as string, timezone: t.schedule.timezone },
+        costToday: { usd: ops.costTodayUsd, since: isoOrNull(ops.dayStartMs) as string, timezone: t.schedule.timezone },
         budget: { dailyUsd: t.budget.dailyUsd ?? null, perAttemptUsd: t.budget.perAttemptUsd ?? null, exhausted: ops.budgetExhausted },
         operations: {
           schedulePeriodSeconds: ops.schedulePeriodSeconds,
@@ -218,9 +217,9 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
           progressRatio: ops.progressRatio,
           runsByState: ops.runsByState,
           missedRuns: ops.missedRuns,
-          lastMissed: missed ? { count: missed.count, from: iso(missed.fromMs) as string, to: iso(missed.toMs) as string, recordedAt: iso(missed.at) as string, reason: missed.reason } : null,
+          lastMissed: missed ? { count: missed.count, from: isoOrNull(missed.fromMs) as string, to: isoOrNull(missed.toMs) as string, recordedAt: isoOrNull(missed.at) as string, reason: missed.reason } : null,
         },
-        windowsEndAt: iso(s.windowEndMs),
+        windowsEndAt: isoOrNull(s.windowEndMs),
         statistics: presentStatistics(ctx, s),
         totals: s.totals,
         config: { model: t.model, samplesPerTask: t.samplesPerTask, concurrency: t.concurrency, limits: t.limits, baseline: t.baseline, suite: t.suite },
