@@ -83,15 +83,14 @@ export function evaluateRegression(
     trials: counts.reduce((s, c) => s + c.trials, 0),
   };
 
+  // The counted attempts (infra errors left out) of each window, selected once for the pass-rate and usage tests.
+  const end = window.endMs;
+  const perWindow = end === null ? [] : WINDOWS.map((w) => ({ window: w.name, facts: countedIn(window.facts, end - w.days * DAY_MS, end) }));
+
   // Fixed-window tests over the same windows as the pass-rate gauges.
-  const windows =
-    window.endMs === null
-      ? []
-      : evaluateWindows(
-          baseline,
-          WINDOWS.map((w) => ({ window: w.name, perTask: tally(window.facts, (window.endMs as number) - w.days * DAY_MS, window.endMs as number) })),
-          { alpha: stats.alpha, confidence: stats.confidence },
-        ).results;
+  const windows = perWindow.length
+    ? evaluateWindows(baseline, perWindow.map((w) => ({ window: w.window, perTask: tally(w.facts) })), { alpha: stats.alpha, confidence: stats.confidence }).results
+    : [];
 
   // CUSUM over every counted attempt since the baseline, in time order.
   const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
@@ -112,16 +111,14 @@ export function evaluateRegression(
 
   // Usage: only against a reference period (a fixed p0 says nothing about cost or tokens).
   const usage: RegressionFigures['usage'] = [];
-  if (row.kind === 'reference' && window.endMs !== null && row.fromMs !== null && row.toMs !== null) {
-    const base = store.attemptFacts(track.name, row.fromMs - 1, row.toMs).filter((a) => a.outcome !== 'infra_error');
+  if (row.kind === 'reference' && perWindow.length && row.fromMs !== null && row.toMs !== null) {
+    const base = countedIn(store.attemptFacts(track.name, row.fromMs - 1, row.toMs), row.fromMs - 1, row.toMs);
     for (const metric of USAGE_METRICS) {
       const value = usageValue[metric];
       const baseByTask = valuesByTask(base, value);
-      const inputs = WINDOWS.map((w) => {
-        const from = (window.endMs as number) - w.days * DAY_MS;
-        const inWindow = window.facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > from && a.endedAtMs <= (window.endMs as number));
-        const byTask = valuesByTask(inWindow, value);
-        return { window: w.name, tasks: [...byTask].filter(([id]) => baseByTask.has(id)).map(([id, v]) => ({ window: v, baseline: baseByTask.get(id) as number[] })) };
+      const inputs = perWindow.map((w) => {
+        const byTask = valuesByTask(w.facts, value);
+        return { window: w.window, tasks: [...byTask].filter(([id]) => baseByTask.has(id)).map(([id, v]) => ({ window: v, baseline: baseByTask.get(id) as number[] })) };
       });
       for (const r of usageWindows(inputs, { alpha: stats.alpha, threshold: stats.usageRatioThreshold })) {
         usage.push({ metric, window: r.window, ratio: r.ratio, p: r.p, pAdjusted: r.pAdjusted, significant: r.significant, tasks: r.n });
@@ -131,10 +128,15 @@ export function evaluateRegression(
   return { baseline: info, windows, cusum, usage };
 }
 
-function tally(facts: readonly AttemptFacts[], fromMs: number, toMs: number): Map<string, TaskCount> {
+/** Attempts that count (every outcome but infra_error) and ended in (fromMs, toMs], as the window gauges count them. */
+function countedIn(facts: readonly AttemptFacts[], fromMs: number, toMs: number): AttemptFacts[] {
+  return facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > fromMs && a.endedAtMs <= toMs);
+}
+
+/** Passes and trials per task of counted attempts. */
+function tally(facts: readonly AttemptFacts[]): Map<string, TaskCount> {
   const m = new Map<string, TaskCount>();
   for (const a of facts) {
-    if (a.outcome === 'infra_error' || a.endedAtMs <= fromMs || a.endedAtMs > toMs) continue;
     const c = m.get(a.taskId) ?? { passes: 0, trials: 0 };
     c.trials++;
     if (a.outcome === 'resolved') c.passes++;
