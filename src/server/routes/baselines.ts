@@ -59,7 +59,8 @@ export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: 
     },
     async (req, reply) => {
       ctx.track(req.params.track);
-      const body = putBody.parse(req.body);
+      // Fastify validated the body against this same schema.
+      const body = req.body;
       try {
         const row = setBaseline(ctx, req.params.track, 'p0' in body ? { p0: body.p0, from: body.from } : { from: body.from, to: body.to }, { by: body.by ?? 'api', reason: body.reason ?? 'set through the API' });
         return baselineSummary(row);
