@@ -225,7 +225,8 @@ async function agentAttempt(
       baseCommit: task.baseCommit,
       timeoutMs: track.limits.timeoutSeconds * 1000,
       transcriptDir: path.join(config.dataDir, 'transcripts', track.name, String(plan.runId)),
-      transcriptName: safe(`${task.instanceId}-${plan.sample}${retry ? `-retry${retry}` : ''}`),
+      // storeTranscript makes it a safe file name.
+      transcriptName: `${task.instanceId}-${plan.sample}${retry ? `-retry${retry}` : ''}`,
       ...(plan.signal ? { signal: plan.signal } : {}),
     });
     timings.agentMs = performance.now() - t;
