@@ -36,7 +36,9 @@ export interface SnapshotOptions {
 
 
 export function computeSnapshot(store: Store, track: TrackConfig, opts: SnapshotOptions): TrackSnapshot {
-  const row = store.ensureTrack({ name: track.name, agent: track.agent, model: track.model });
+  // Tracks are registered once, when the context opens the store; a refresh only reads.
+  const row = store.getTrack(track.name);
+  if (!row) throw new Error(`track ${track.name} is not in the store`);
   const endMs = store.latestFinishedRunEnd(track.name);
   const longest = Math.max(...WINDOWS.map((w) => w.days));
   const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
