@@ -68,12 +68,18 @@ export async function loadHarnessFiles(
   checkId(instanceId);
   const read = (role: HarnessFileRole) =>
     source.kind === 'local' ? readLocal(source.path, instanceId, role) : readRemote(source, dataDir, instanceId, role, options);
-  const [runScript, parser, baseDockerfile, instanceDockerfile] = await Promise.all([
+  // Read all four at once, but report a failure in a fixed order (run script, parser, Dockerfiles), so the same
+  // missing files always give the same message, whichever read happens to fail first.
+  const settled = await Promise.allSettled([
     read('runScript'),
     read('parser'),
     read('baseDockerfile'),
     read('instanceDockerfile'),
   ]);
+  const [runScript, parser, baseDockerfile, instanceDockerfile] = settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  }) as [string, string, string, string];
   let env: Record<string, string>;
   try {
     env = extractDockerfileEnv(baseDockerfile, instanceDockerfile);

@@ -256,7 +256,7 @@ describe('harness files', () => {
     const error = await loadHarnessFiles(JS_ID, remote(), dataDir).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HarnessError);
     expect(error).toMatchObject({ instanceId: JS_ID });
-    expect((error as Error).message).toMatch(new RegExp(`^task ${JS_ID}: harness file (run_scripts|dockerfiles)/.*: not found at harness commit ${COMMIT} of acme/harness`));
+    expect((error as Error).message).toMatch(new RegExp(`^task ${JS_ID}: harness file run_scripts/${JS_ID}/run_script\\.sh: not found at harness commit ${COMMIT} of acme/harness`));
     expect(existsSync(path.join(dataDir, 'harness', COMMIT, JS_ID, 'run_script.sh'))).toBe(false);
   });
 
@@ -276,7 +276,7 @@ describe('harness files', () => {
 
   it('names the missing file of a local clone', async () => {
     await expect(loadHarnessFiles(TS_ID, local, dataDir)).rejects.toThrow(
-      new RegExp(`^task ${TS_ID}: harness file run_scripts/${TS_ID}/(run_script\\.sh|parser\\.py): not found in the local harness clone`),
+      new RegExp(`^task ${TS_ID}: harness file run_scripts/${TS_ID}/run_script\\.sh: not found in the local harness clone`),
     );
   });
 
