@@ -172,6 +172,7 @@ export function buildProgram(): Command {
       try {
         const r = await executeRun(ctx, runtime, o.track, {
           trigger: o.oracle ? 'oracle' : 'cli',
+          holder: o.oracle ? 'agentdrift run --oracle' : 'agentdrift run',
           taskIds: o.tasks ? o.tasks.split(',').map((x) => x.trim()).filter(Boolean) : undefined,
           oracle: o.oracle ?? false,
           signal: abort.signal,
@@ -294,6 +295,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof Error && e.name === 'TrackBusyError') {
+      // EX_TEMPFAIL: nothing is wrong with the command, the track is busy; a wrapper may try again later.
+      console.error(`agentdrift: ${e.message}`);
+      return 75;
+    }
     if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError || e instanceof UsageError || (e instanceof Error && KNOWN_ERRORS.has(e.name))) {
       console.error(`agentdrift: ${e.message}`);
       return 2;

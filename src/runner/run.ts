@@ -21,6 +21,7 @@ import type { AttemptInput, RunState } from '../model/types.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
+import { acquireTrackLease, type TrackLease } from './lease.ts';
 import { resolveSuite, type Suite } from './suite.ts';
 
 export class RunError extends Error {
@@ -73,6 +74,8 @@ export interface RunOptions {
   now?: () => number;
   /** Called with each attempt's phase timings (benchmarks). */
   onTimings?: (taskId: string, t: AttemptTimings) => void;
+  /** Who runs the track, as another process trying to run it is told (default "agentdrift run"). */
+  holder?: string;
 }
 
 export interface RunSummary {
@@ -128,13 +131,37 @@ export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: nu
   return { reached: limitUsd !== null && spentUsd >= limitUsd, spentUsd, limitUsd };
 }
 
+/**
+ * Runs the track once (see the module comment). Throws {@link TrackBusyError} before touching anything when another
+ * process runs the track now; the track's lease is held until the run ends.
+ */
 export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions): Promise<RunSummary> {
-  const track = ctx.track(trackName);
+  ctx.track(trackName);
   const log: Logger = ctx.log.child({ track: trackName });
   const credentials = credentialsFrom(ctx);
   if (!opts.oracle && !credentials) {
     throw new RunError('no credentials for the agent: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the environment');
   }
+  const lease = acquireTrackLease(ctx.store, trackName, opts.holder ?? 'agentdrift run', { log });
+  try {
+    // Losing the lease (this process stalled past its time to live and another took the track) stops the run too.
+    const signal = opts.signal ? AbortSignal.any([opts.signal, lease.lost]) : lease.lost;
+    return await leasedRun(ctx, runtime, trackName, { ...opts, signal }, credentials, lease, log);
+  } finally {
+    lease.release();
+  }
+}
+
+async function leasedRun(
+  ctx: AppContext,
+  runtime: ContainerRuntime,
+  trackName: string,
+  opts: RunOptions,
+  credentials: Credentials | null,
+  lease: TrackLease,
+  log: Logger,
+): Promise<RunSummary> {
+  const track = ctx.track(trackName);
   await runtime.ping();
 
   const suite: Suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log });
@@ -178,9 +205,10 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
   }
   if (runId !== null) opts.onStart?.(runId, resumed);
   try {
-    return await attemptAll(ctx, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, log });
+    return await attemptAll(ctx, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log });
   } catch (e) {
-    if (runId === null) throw e;
+    // Without the lease the run is another process's now: what it stores is not ours to overwrite.
+    if (runId === null || lease.lost.aborted) throw e;
     const reason = `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
     log.error({ run: runId, err: e instanceof Error ? e.message : String(e) }, 'run failed');
     try {
@@ -201,11 +229,12 @@ interface Prepared {
   suite: Suite;
   byId: Map<string, Task>;
   credentials: Credentials | null;
+  lease: TrackLease;
   log: Logger;
 }
 
 async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions, p: Prepared): Promise<RunSummary> {
-  const { runId, taskIds, samples, resumed, suite, byId, credentials, log } = p;
+  const { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log } = p;
   const track = ctx.track(trackName);
   const now = opts.now ?? Date.now;
   // Containers of this track left by a crash would hold resources and confuse the engine's view: remove them.
@@ -265,6 +294,10 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
 
   let state: EndedState = 'completed';
   let reason: string | null = null;
+  if (lease.lost.aborted) {
+    log.error({ run: runId }, 'stopped: the track lease was lost to another process, which owns the run now');
+    return { runId, state: 'interrupted', resumed, attempted: progress.done, skippedAsDone: done.size, outcomes, ...(opts.oracle ? { oracle } : {}) };
+  }
   if (opts.signal?.aborted) {
     const stop = opts.signal.reason instanceof RunStop ? opts.signal.reason : new RunStop('interrupted', 'stopped before every attempt ended; resumes on the next run');
     state = stop.state;

@@ -128,4 +128,19 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'track leases: which process (the daemon, or an agentdrift run) is running a track, so two never run it at once',
+    sql: `
+      CREATE TABLE track_leases (
+        track_id INTEGER PRIMARY KEY REFERENCES tracks(id) ON DELETE CASCADE,
+        holder TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        renewed_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

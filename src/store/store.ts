@@ -115,6 +115,21 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
 const RUN_COLUMNS = `r.id, t.name AS track, r.state, r.trigger, r.reason, r.started_at, r.ended_at, r.agent_version,
   r.model_id, r.suite_hash`;
 
+/** Who holds a track's lease: one process running the track (see src/runner/lease.ts). */
+export interface LeaseHolder {
+  /** Unique per acquisition. */
+  id: string;
+  pid: number;
+  host: string;
+  /** What it is doing, for the message another process shows (e.g. "the daemon", "agentdrift run"). */
+  purpose: string;
+}
+
+export interface LeaseRow extends LeaseHolder {
+  acquiredAtMs: number;
+  renewedAtMs: number;
+}
+
 export class Store {
   readonly db: Database.Database;
   private readonly insertAttemptStmt: Database.Statement;
@@ -193,6 +208,43 @@ export class Store {
     const t = this.getTrack(name);
     if (!t) throw new Error(`unknown track "${name}"`);
     return t.id;
+  }
+
+  // --- track leases -------------------------------------------------------------------------------------------
+
+  /**
+   * Takes the track's lease in one immediate transaction (so two processes cannot both take it) when nobody holds it,
+   * its holder has not renewed it within `ttlMs`, or `isGone` says the holder process is dead. Otherwise returns the
+   * holder.
+   */
+  acquireLease(track: string, holder: LeaseHolder, nowMs: number, ttlMs: number, isGone: (l: LeaseRow) => boolean): { acquired: true } | { acquired: false; holder: LeaseRow } {
+    const trackId = this.trackId(track);
+    return this.db.transaction((): { acquired: true } | { acquired: false; holder: LeaseRow } => {
+      const current = this.currentLease(track);
+      if (current && current.id !== holder.id && current.renewedAtMs + ttlMs > nowMs && !isGone(current)) return { acquired: false, holder: current };
+      this.db
+        .prepare(`INSERT OR REPLACE INTO track_leases (track_id, holder, pid, host, purpose, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(trackId, holder.id, holder.pid, holder.host, holder.purpose, nowMs, nowMs);
+      return { acquired: true };
+    }).immediate();
+  }
+
+  /** Renews the holder's lease; false when it no longer holds it (it expired and another process took it). */
+  renewLease(track: string, holderId: string, nowMs: number): boolean {
+    const r = this.db.prepare(`UPDATE track_leases SET renewed_at = ? WHERE holder = ? AND track_id = (SELECT id FROM tracks WHERE name = ?)`).run(nowMs, holderId, track);
+    return r.changes === 1;
+  }
+
+  /** Gives the lease back (a no-op when the holder no longer has it). */
+  releaseLease(track: string, holderId: string): void {
+    this.db.prepare(`DELETE FROM track_leases WHERE holder = ? AND track_id = (SELECT id FROM tracks WHERE name = ?)`).run(holderId, track);
+  }
+
+  currentLease(track: string): LeaseRow | null {
+    const r = this.db
+      .prepare(`SELECT l.holder, l.pid, l.host, l.purpose, l.acquired_at, l.renewed_at FROM track_leases l JOIN tracks t ON t.id = l.track_id WHERE t.name = ?`)
+      .get(track) as { holder: string; pid: number; host: string; purpose: string; acquired_at: number; renewed_at: number } | undefined;
+    return r ? { id: r.holder, pid: r.pid, host: r.host, purpose: r.purpose, acquiredAtMs: r.acquired_at, renewedAtMs: r.renewed_at } : null;
   }
 
   // --- suites -------------------------------------------------------------------------------------------------

@@ -208,58 +208,101 @@ describe('a run of a track', { timeout: 300_000 }, () => {
   });
 });
 
+/** A config file for `agentdrift run` in a child process: track fx on the given fixture tasks. */
+function writeCliConfig(apiUrl: string, ids: string[], samples: number): { cfg: string; cfgDir: string } {
+  const cfgDir = tempDir('agentdrift-cli-run-');
+  const cfg = path.join(cfgDir, 'agentdrift.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'dataDir: data',
+      'logLevel: info',
+      'anthropic:',
+      `  baseUrl: ${apiUrl}`,
+      'docker:',
+      `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
+      '  pull: false',
+      '  networkMode: host',
+      '  cpus: 1',
+      '  memoryMb: 1024',
+      'tracks:',
+      '  - name: fx',
+      `    samplesPerTask: ${samples}`,
+      '    concurrency: 1',
+      '    limits: { maxTurns: 10 }',
+      '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
+      '    suite:',
+      `      dataset: { kind: file, path: ${datasetPath} }`,
+      `      harness: { kind: local, path: ${harnessPath} }`,
+      `      ids: [${ids.join(', ')}]`,
+      '',
+    ].join('\n'),
+  );
+  return { cfg, cfgDir };
+}
+
+/** `agentdrift run --track fx` in a child process, its output collected; resolves once `ready(output)` holds. */
+async function spawnRun(cfg: string, ready: (out: string) => boolean, what: string) {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.ts');
+  const child = spawn(process.execPath, [BIN, '--config', cfg, 'run', '--track', 'fx'], { env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ANTHROPIC_API_KEY: API_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} not in time:\n${out}`)), 240_000);
+    const check = setInterval(() => {
+      if (ready(out)) {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      }
+    }, 100);
+  });
+  return { child, closed, output: () => out };
+}
+
+describe('two agentdrift processes on one track', { timeout: 300_000 }, () => {
+  it('refuses a second `agentdrift run` (exit 75, naming the first) and leaves the first run and its containers alone', async () => {
+    fake = await startFakeAnthropic([hang()]);
+    const { cfg, cfgDir } = writeCliConfig(fake.url, [byName('calc-median').instanceId], 1);
+    const first = await spawnRun(cfg, () => fake!.mainRequests().length > 0, 'the first run\'s agent call');
+    try {
+      const running = await docker.listContainers({ filters: { label: [`${LABEL_MANAGED}=true`, 'agentdrift.track=fx'] } });
+      expect(running).toHaveLength(1);
+
+      const second = await runCli(['--config', cfg, 'run', '--track', 'fx'], { env: { ANTHROPIC_API_KEY: API_KEY } });
+      expect(second.code, second.stderr).toBe(75);
+      expect(second.stderr).toContain(`agentdrift: track "fx" is being run by another agentdrift process (agentdrift run, pid ${first.child.pid} on `);
+      // The first one's container is still there and running; its run is untouched and there is no other.
+      const after = await docker.listContainers({ filters: { label: [`${LABEL_MANAGED}=true`, 'agentdrift.track=fx'] } });
+      expect(after.map((c) => c.Id)).toEqual(running.map((c) => c.Id));
+      const { Store } = await import('../../src/store/store.ts');
+      const store = new Store(path.join(cfgDir, 'data', 'agentdrift.sqlite'));
+      try {
+        expect(store.listRuns('fx', { limit: 5, offset: 0 }).runs.map((r) => r.state)).toEqual(['running']);
+      } finally {
+        store.close();
+      }
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.closed;
+    }
+    expect(await managedContainers()).toBe(0);
+  });
+});
+
 describe('a run killed mid-way', { timeout: 600_000 }, () => {
   it('finishes only the missing attempts when started again: nothing lost or doubled', async () => {
     fake = await startFakeAnthropic(scripted(applyGold));
     const ids = images.tasks.map((x) => x.instanceId);
-    const cfgDir = tempDir('agentdrift-resume-');
-    const cfg = path.join(cfgDir, 'agentdrift.yaml');
-    writeFileSync(
-      cfg,
-      [
-        'dataDir: data',
-        'logLevel: info',
-        'anthropic:',
-        `  baseUrl: ${fake.url}`,
-        'docker:',
-        `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
-        '  pull: false',
-        '  networkMode: host',
-        '  cpus: 1',
-        '  memoryMb: 1024',
-        'tracks:',
-        '  - name: fx',
-        '    samplesPerTask: 2',
-        '    concurrency: 1',
-        '    limits: { maxTurns: 10 }',
-        '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
-        '    suite:',
-        `      dataset: { kind: file, path: ${datasetPath} }`,
-        `      harness: { kind: local, path: ${harnessPath} }`,
-        `      ids: [${ids.join(', ')}]`,
-        '',
-      ].join('\n'),
-    );
+    const { cfg, cfgDir } = writeCliConfig(fake.url, ids, 2);
     const total = ids.length * 2;
-    // First run: killed (SIGKILL, no chance to clean up) once two attempts are stored.
-    const { spawn } = await import('node:child_process');
-    const { BIN } = await import('../helpers/cli.ts');
-    const child = spawn(process.execPath, [BIN, '--config', cfg, 'run', '--track', 'fx'], { env: { ...process.env, AGENTDRIFT_FROM_SOURCE: '1', ANTHROPIC_API_KEY: API_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no two attempts in time:\n${out}`)), 240_000);
-      const check = setInterval(() => {
-        if ((out.match(/"msg":"attempt finished"/g) ?? []).length >= 2) {
-          clearInterval(check);
-          clearTimeout(timer);
-          child.kill('SIGKILL');
-          resolve();
-        }
-      }, 100);
-    });
-    await new Promise((r) => child.on('close', r));
+    // First run: killed (SIGKILL, no chance to clean up, its track lease left behind) once two attempts are stored.
+    const first = await spawnRun(cfg, (out) => (out.match(/"msg":"attempt finished"/g) ?? []).length >= 2, 'two attempts');
+    first.child.kill('SIGKILL');
+    await first.closed;
 
     const second = await runCli(['--config', cfg, 'run', '--track', 'fx'], { env: { ANTHROPIC_API_KEY: API_KEY }, timeoutMs: 400_000 });
     expect(second.code, second.stderr).toBe(0);
