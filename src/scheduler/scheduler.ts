@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { AppContext, LiveSource } from '../app/context.ts';
 import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK, type ContainerRuntime } from '../executor/runtime.ts';
 import type { RunRow } from '../model/types.ts';
+import { LEASE_TTL_MS, otherLiveHolder, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
 import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from './records.ts';
 
@@ -47,6 +48,8 @@ export interface SchedulerOptions {
   checkIntervalMs?: number;
   /** How long a cancel or a shutdown waits for a run to stop (default server.shutdownGraceSeconds). */
   graceMs?: number;
+  /** How often a track run by another process at start is checked again, to resume its run once it is free (30 s). */
+  elsewhereRetryMs?: number;
 }
 
 /** A run could not start because one of the track is going on. */
@@ -65,6 +68,17 @@ export class RunEndedError extends Error {
   constructor(readonly run: RunRow) {
     super(`run ${run.id} has already ended (${run.state})`);
     this.name = 'RunEndedError';
+  }
+}
+
+/** The run is going on in another agentdrift process (an `agentdrift run`): it can only be stopped there. */
+export class RunElsewhereError extends Error {
+  constructor(
+    readonly run: RunRow,
+    readonly busy: TrackBusyError,
+  ) {
+    super(`run ${run.id} is not this daemon's: ${busy.message}`);
+    this.name = 'RunElsewhereError';
   }
 }
 
@@ -106,9 +120,11 @@ export class Scheduler implements LiveSource, RunControl {
   private readonly execute: ExecuteRun;
   private readonly checkIntervalMs: number;
   private readonly graceMs: number;
+  private readonly elsewhereRetryMs: number;
   private readonly log: Logger;
   private readonly active = new Map<string, ActiveRun>();
   private readonly timers = new Map<string, unknown>();
+  private readonly elsewhereTimers = new Map<string, unknown>();
   private readonly next = new Map<string, number | null>();
   private checkTimer: unknown = null;
   private docker: boolean | null = null;
@@ -121,6 +137,7 @@ export class Scheduler implements LiveSource, RunControl {
     this.execute = opts.execute ?? executeRun;
     this.checkIntervalMs = opts.checkIntervalMs ?? 15_000;
     this.graceMs = opts.graceMs ?? opts.ctx.config.server.shutdownGraceSeconds * 1000;
+    this.elsewhereRetryMs = opts.elsewhereRetryMs ?? LEASE_TTL_MS / 2;
     this.log = opts.ctx.log.child({ room: 'scheduler' });
   }
 
@@ -171,7 +188,14 @@ export class Scheduler implements LiveSource, RunControl {
     this.state = 'running';
     const { ctx } = this;
     ctx.attachLive(this);
+    // A track that another live process (an `agentdrift run`) is running now is its business: its run is not stale,
+    // its containers are not leftovers; the scheduler's own runs of it wait for the lease (a slot then is skipped).
+    const elsewhere = new Set(ctx.config.tracks.filter((t) => otherLiveHolder(ctx.store, t.name) !== null).map((t) => t.name));
     for (const t of ctx.config.tracks) {
+      if (elsewhere.has(t.name)) {
+        this.log.warn({ track: t.name, holder: otherLiveHolder(ctx.store, t.name) }, 'another agentdrift process is running this track; its run is left alone');
+        continue;
+      }
       const stale = ctx.store.latestRun(t.name, ['running']);
       if (stale) {
         finishRun(ctx.store, stale.id, 'interrupted', 'the daemon stopped during the run (crash or kill); resumes now');
@@ -184,6 +208,7 @@ export class Scheduler implements LiveSource, RunControl {
     // Containers of these tracks are leftovers now: no run of them goes on. Other tracks' containers (another
     // daemon on the same engine) are not ours to touch.
     for (const t of ctx.config.tracks) {
+      if (elsewhere.has(t.name)) continue;
       try {
         const n = await this.runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: t.name });
         if (n) this.log.info({ track: t.name, removed: n }, 'removed containers left by an earlier daemon');
@@ -210,13 +235,14 @@ export class Scheduler implements LiveSource, RunControl {
         }
       }
       const unfinished = ctx.store.latestRun(t.name, ['running', 'interrupted']);
-      if (unfinished && !startNow) startNow = 'resume';
+      if (unfinished && !startNow && !elsewhere.has(t.name)) startNow = 'resume';
       setCoveredUntil(ctx.store, t.name, now);
       this.arm(t.name);
       if (startNow && this.state === 'running') {
         this.log.info({ track: t.name, why: startNow, run: unfinished?.id }, startNow === 'resume' ? 'resuming the unfinished run' : 'catching up the missed run');
         this.launch(t.name, startNow);
       }
+      if (elsewhere.has(t.name)) this.watchElsewhere(t.name);
     }
     ctx.refreshOps();
     this.log.info({ next: Object.fromEntries([...this.next].map(([k, v]) => [k, v === null ? null : new Date(v).toISOString()])) }, 'scheduler started');
@@ -230,8 +256,9 @@ export class Scheduler implements LiveSource, RunControl {
   async stop(graceMs = this.graceMs): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     this.state = 'stopping';
-    for (const h of this.timers.values()) this.clock.clearTimeout(h);
+    for (const h of [...this.timers.values(), ...this.elsewhereTimers.values()]) this.clock.clearTimeout(h);
     this.timers.clear();
+    this.elsewhereTimers.clear();
     if (this.checkTimer !== null) this.clock.clearTimeout(this.checkTimer);
     this.checkTimer = null;
     const runs = [...this.active.values()];
@@ -260,7 +287,7 @@ export class Scheduler implements LiveSource, RunControl {
     if (this.state !== 'running') return Promise.reject(new SchedulerStoppingError());
     const a = this.active.get(track);
     if (a) return Promise.reject(new RunBusyError(track, a.runId));
-    return this.launch(track, trigger).started;
+    return this.launch(track, trigger, { recordBusy: false }).started;
   }
 
   /**
@@ -281,6 +308,8 @@ export class Scheduler implements LiveSource, RunControl {
       await this.removeContainers(a.track, runId);
       finishRun(store, runId, 'cancelled', reason);
     } else if (run.state === 'running' || run.state === 'interrupted') {
+      const holder = otherLiveHolder(store, run.track);
+      if (holder && run.state === 'running') throw new RunElsewhereError(run, new TrackBusyError(run.track, holder));
       finishRun(store, runId, 'cancelled', reason);
       await this.removeContainers(run.track, runId);
       this.log.info({ track: run.track, run: runId }, 'cancelled the unfinished run: it will not be resumed');
@@ -338,6 +367,25 @@ export class Scheduler implements LiveSource, RunControl {
     if (this.ctx.store.isOpen) this.ctx.refreshOps();
   }
 
+  /**
+   * A track another process was running when the daemon started: once that process lets go (it ended, or died and
+   * its lease ran out), a run it left unfinished resumes here, as it would have at start.
+   */
+  private watchElsewhere(track: string): void {
+    this.elsewhereTimers.set(
+      track,
+      this.clock.setTimeout(() => {
+        this.elsewhereTimers.delete(track);
+        if (this.state !== 'running' || this.active.has(track)) return;
+        if (otherLiveHolder(this.ctx.store, track)) return this.watchElsewhere(track);
+        const unfinished = this.ctx.store.latestRun(track, ['running', 'interrupted']);
+        if (!unfinished) return;
+        this.log.info({ track, run: unfinished.id }, 'the other process let go of the track: resuming its unfinished run');
+        this.launch(track, 'resume');
+      }, this.elsewhereRetryMs),
+    );
+  }
+
   /** Sets the track's timer for its next slot and publishes it. */
   private arm(track: string): void {
     const old = this.timers.get(track);
@@ -385,7 +433,11 @@ export class Scheduler implements LiveSource, RunControl {
     this.launch(track, 'scheduler');
   }
 
-  private launch(track: string, trigger: string): ActiveRun {
+  /**
+   * Starts a run of the track. When another process runs the track (TrackBusyError), the slot is recorded as
+   * skipped with that reason (`recordBusy`, the scheduler's own slots) or only refused (a trigger: the caller is told).
+   */
+  private launch(track: string, trigger: string, opts: { recordBusy: boolean } = { recordBusy: true }): ActiveRun {
     const { ctx } = this;
     const controller = new AbortController();
     let resolveStarted!: (s: StartedRun) => void;
@@ -397,6 +449,7 @@ export class Scheduler implements LiveSource, RunControl {
     // A trigger awaits `started`; the scheduler's own launches do not, so a failure there must not be unhandled.
     started.catch(() => undefined);
     const startedAt = this.clock.now();
+    let busy: TrackBusyError | null = null;
     const a: ActiveRun = { track, trigger, runId: null, resumed: false, controller, started, done: Promise.resolve() };
     this.active.set(track, a);
     ctx.refreshOps();
@@ -404,6 +457,7 @@ export class Scheduler implements LiveSource, RunControl {
       try {
         const r = await this.execute(ctx, this.runtime, track, {
           trigger,
+          holder: 'the daemon',
           signal: controller.signal,
           now: () => this.clock.now(),
           onStart: (runId, resumed) => {
@@ -420,16 +474,24 @@ export class Scheduler implements LiveSource, RunControl {
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof RunFailedError) a.runId ??= e.runId;
-        if (a.runId === null && ctx.store.isOpen) {
+        if (e instanceof TrackBusyError) {
+          busy = e;
+          if (opts.recordBusy && ctx.store.isOpen) {
+            a.runId = recordEndedRun(ctx.store, { track, state: 'skipped', trigger, reason: message.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
+            ctx.refresh(track);
+          }
+          this.log.warn({ track, run: a.runId, trigger, err: message }, 'run not started: another agentdrift process is running the track');
+        } else if (a.runId === null && ctx.store.isOpen) {
           // It failed before it was stored (engine down, dataset unavailable, no credentials): store the failure, so a
           // scheduled day is never lost without a trace.
           a.runId = recordEndedRun(ctx.store, { track, state: 'failed', trigger, reason: `could not start: ${message}`.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
           ctx.refresh(track);
         }
-        this.log.error({ track, run: a.runId, err: message }, 'run failed');
+        if (!busy) this.log.error({ track, run: a.runId, err: message }, 'run failed');
       } finally {
         this.active.delete(track);
-        if (a.runId !== null) resolveStarted({ runId: a.runId, resumed: a.resumed });
+        if (busy && !opts.recordBusy) rejectStarted(busy);
+        else if (a.runId !== null) resolveStarted({ runId: a.runId, resumed: a.resumed });
         else rejectStarted(new Error(`the run of ${track} ended before it was stored`));
         if (ctx.store.isOpen) ctx.refreshOps();
       }

@@ -6,6 +6,7 @@
 import type { AppContext } from '../../src/app/context.ts';
 import type { ContainerRuntime } from '../../src/executor/runtime.ts';
 import type { RunOptions, RunSummary } from '../../src/runner/run.ts';
+import { acquireTrackLease } from '../../src/runner/lease.ts';
 import { RunStop } from '../../src/runner/run.ts';
 import { finishRun, type EndedState } from '../../src/scheduler/records.ts';
 import type { Clock, ExecuteRun } from '../../src/scheduler/scheduler.ts';
@@ -77,7 +78,10 @@ export interface FakeRuns {
   stubborn: boolean;
 }
 
-/** Runs that store themselves like executeRun (resuming the track's unfinished run) and end when told. */
+/**
+ * Runs that store themselves like executeRun (holding the track's lease, resuming the track's unfinished run) and end
+ * when told.
+ */
 export function fakeRuns(clock: Clock): FakeRuns {
   const state: FakeRuns = { calls: [], failNext: null, stubborn: false, execute: null as unknown as ExecuteRun };
   state.execute = async (ctx: AppContext, _runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
@@ -87,6 +91,14 @@ export function fakeRuns(clock: Clock): FakeRuns {
       state.failNext = null;
       throw e;
     }
+    const lease = acquireTrackLease(ctx.store, track, opts.holder ?? 'agentdrift run');
+    try {
+      return await run(ctx, track, opts);
+    } finally {
+      lease.release();
+    }
+  };
+  const run = async (ctx: AppContext, track: string, opts: RunOptions): Promise<RunSummary> => {
     const unfinished = ctx.store.latestRun(track, ['running', 'interrupted']);
     const runId =
       unfinished?.id ??

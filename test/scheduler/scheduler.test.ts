@@ -5,7 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { setCoveredUntil } from '../../src/scheduler/records.ts';
-import { RunBusyError, RunEndedError, Scheduler } from '../../src/scheduler/scheduler.ts';
+import { hostname } from 'node:os';
+import { TrackBusyError } from '../../src/runner/lease.ts';
+import { RunBusyError, RunElsewhereError, RunEndedError, Scheduler } from '../../src/scheduler/scheduler.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { FakeClock, fakeRuns, fakeRuntime, flush, series, type FakeRuns, type FakeRuntime } from './fakes.ts';
 
@@ -191,6 +193,50 @@ describe('the scheduler', () => {
     expect(await fresh.cancel(waiting)).toMatchObject({ state: 'cancelled' });
     await fresh.start();
     expect(s.runs.calls).toHaveLength(1);
+  });
+
+  it('leaves alone a track another agentdrift process runs, skips its slots, and resumes its run once that process lets go', async () => {
+    let theirs = 0;
+    // `agentdrift run` in another process (this test's parent: a live pid on this host) holds the track.
+    const other = { id: 'agentdrift-run-elsewhere', pid: process.ppid, host: hostname(), purpose: 'agentdrift run' };
+    const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }, { name: 'other' }], '2026-01-01T02:59:50Z', {
+      before: (t) => {
+        theirs = t.ctx.store.createRun(
+          { track: 'daily', state: 'running', trigger: 'cli', reason: null, startedAt: '2026-01-01T02:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+          { taskIds: ['task-a'], samples: 1 },
+        );
+        expect(t.ctx.store.acquireLease('daily', other, Date.now(), 60_000, () => false)).toEqual({ acquired: true });
+      },
+    });
+    const daily = () => s.runs.calls.filter((c) => c.track === 'daily');
+    await s.scheduler.start();
+    // Its run is not taken for one a dead daemon left, its containers are not leftovers, nothing resumes it here.
+    expect(s.t.ctx.store.getRun(theirs)).toMatchObject({ state: 'running', endedAt: null });
+    expect(s.rt.removed).toEqual([{ 'agentdrift.managed': 'true', 'agentdrift.track': 'other' }]);
+    expect(daily()).toHaveLength(0);
+
+    // On demand: refused with the holder named, and nothing recorded.
+    const refused = await s.scheduler.trigger('daily').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TrackBusyError);
+    expect((refused as Error).message).toContain(`(agentdrift run, pid ${process.ppid} on ${hostname()}`);
+    expect(s.t.ctx.store.listRuns('daily', { limit: 10, offset: 0 }).total).toBe(1);
+    await expect(s.scheduler.cancel(theirs)).rejects.toBeInstanceOf(RunElsewhereError);
+    expect(s.t.ctx.store.getRun(theirs)!.state).toBe('running');
+
+    // A slot while it goes on is skipped, with the reason.
+    await s.clock.advanceTo(at('2026-01-01T03:00:00Z'));
+    const skipped = s.t.ctx.store.latestRun('daily', ['skipped'])!;
+    expect(skipped).toMatchObject({ trigger: 'scheduler' });
+    expect(skipped.reason).toMatch(/^track "daily" is being run by another agentdrift process \(agentdrift run, pid/);
+    expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'skipped' })).toBe(1);
+    expect(daily()).toHaveLength(0);
+
+    // The other process dies without ending its run (its lease goes with it): the run resumes here.
+    await s.clock.advance(60_000);
+    expect(daily()).toHaveLength(0);
+    s.t.ctx.store.releaseLease('daily', other.id);
+    await s.clock.advance(30_000);
+    expect(daily()).toMatchObject([{ runId: theirs, resumed: true, trigger: 'resume' }]);
   });
 
   it('stores a run that could not start as failed, with the reason', async () => {

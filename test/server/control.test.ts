@@ -3,6 +3,7 @@
  * and the token. The real engine is in test/scheduler/e2e.test.ts.
  */
 import type { FastifyInstance } from 'fastify';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { buildServer } from '../../src/server/server.ts';
@@ -103,6 +104,30 @@ describe('control API', () => {
     expect(r.statusCode).toBe(503);
     expect(r.json().message).toContain('could not start: no credentials for the agent');
     expect(t.ctx.store.getRun(r.json().runId)).toMatchObject({ state: 'failed' });
+  });
+
+  it('answers 409 naming the other process while another agentdrift process runs the track, for a start and a cancel', async () => {
+    const other = { id: 'cli-elsewhere', pid: process.ppid, host: hostname(), purpose: 'agentdrift run' };
+    expect(t.ctx.store.acquireLease('other', other, Date.now(), 60_000, () => false)).toEqual({ acquired: true });
+    const theirs = t.ctx.store.createRun(
+      { track: 'other', state: 'running', trigger: 'cli', reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+      { taskIds: ['task-a'], samples: 1 },
+    );
+    try {
+      const before = t.ctx.store.listRuns('other', { limit: 100, offset: 0 }).total;
+      const r = await app.inject({ method: 'POST', url: '/api/tracks/other/runs', headers: auth });
+      expect(r.statusCode).toBe(409);
+      expect(r.json().message).toMatch(/^track "other" is being run by another agentdrift process \(agentdrift run, pid \d+ on /);
+      expect(t.ctx.store.listRuns('other', { limit: 100, offset: 0 }).total).toBe(before);
+      const c = await app.inject({ method: 'POST', url: `/api/runs/${theirs}/cancel`, headers: auth });
+      expect(c.statusCode).toBe(409);
+      expect(c.json()).toMatchObject({ runId: theirs });
+      expect(c.json().message).toContain(`run ${theirs} is not this daemon's: track "other" is being run by another agentdrift process`);
+      expect(t.ctx.store.getRun(theirs)!.state).toBe('running');
+    } finally {
+      t.ctx.store.releaseLease('other', other.id);
+      t.ctx.store.updateRun(theirs, { state: 'completed', endedAt: new Date().toISOString() });
+    }
   });
 
   it('answers 503 on a server without a scheduler', async () => {

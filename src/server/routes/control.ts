@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
-import { RunBusyError, RunEndedError, SchedulerStoppingError, type RunControl } from '../../scheduler/scheduler.ts';
+import { TrackBusyError } from '../../runner/lease.ts';
+import { RunBusyError, RunElsewhereError, RunEndedError, SchedulerStoppingError, type RunControl } from '../../scheduler/scheduler.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
 import { presentRunStatus, runParams, runStatus } from './runs.ts';
 
@@ -24,7 +25,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
       preHandler: opts.requireToken,
       schema: {
         tags: ['runs'],
-        summary: 'Start a run of the track now (resuming its unfinished run if it has one); 409 while one is going on (token required)',
+        summary: 'Start a run of the track now (resuming its unfinished run if it has one); 409 while one is going on, here or in another agentdrift process (token required)',
         security: [{ bearer: [] }],
         params: jsonSchema(trackParams),
         response: { 202: jsonSchema(runStatus), ...errors },
@@ -41,6 +42,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
         return reply.code(202).send(presentRunStatus(ctx, run, control));
       } catch (e) {
         if (e instanceof RunBusyError) return error(reply, 409, e.message, e.runId === null ? {} : { runId: e.runId });
+        if (e instanceof TrackBusyError) return error(reply, 409, e.message);
         if (e instanceof SchedulerStoppingError) return error(reply, 503, e.message);
         throw e;
       }
@@ -53,7 +55,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
       preHandler: opts.requireToken,
       schema: {
         tags: ['runs'],
-        summary: 'Cancel a run: its containers are stopped and removed, finished attempts are kept, it is never resumed (token required)',
+        summary: 'Cancel a run: its containers are stopped and removed, finished attempts are kept, it is never resumed; 409 when it has ended or another agentdrift process runs it (token required)',
         security: [{ bearer: [] }],
         params: jsonSchema(runParams),
         response: { 200: jsonSchema(runStatus), ...errors },
@@ -67,7 +69,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
         const after = await control.cancel(run.id);
         return presentRunStatus(ctx, after, control);
       } catch (e) {
-        if (e instanceof RunEndedError) return error(reply, 409, e.message, { runId: run.id });
+        if (e instanceof RunEndedError || e instanceof RunElsewhereError) return error(reply, 409, e.message, { runId: run.id });
         throw e;
       }
     },
