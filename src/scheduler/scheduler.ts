@@ -350,7 +350,11 @@ export class Scheduler implements LiveSource, RunControl {
     }, this.checkIntervalMs);
   }
 
-  /** Pings the engine (agentdrift_docker_up) and re-reads the day's figures (the budget flag falls at midnight). */
+  /**
+   * Pings the engine (agentdrift_docker_up) and re-reads the day's figures (the budget flag falls at midnight). When
+   * another process changed the store meanwhile (an import, a baseline set, an `agentdrift run` storing attempts from
+   * the command line), every track's figures are recomputed, so /metrics never waits for the daemon's next run.
+   */
   private async checkDocker(): Promise<void> {
     let up: boolean;
     try {
@@ -364,7 +368,17 @@ export class Scheduler implements LiveSource, RunControl {
       else this.log.error('the Docker Engine does not answer');
     }
     this.docker = up;
-    if (this.ctx.store.isOpen) this.ctx.refreshOps();
+    if (!this.ctx.store.isOpen) return;
+    try {
+      if (this.ctx.store.changedByOthers()) {
+        this.log.info('the store was changed by another agentdrift process: recomputing the figures');
+        this.ctx.refresh();
+      } else {
+        this.ctx.refreshOps();
+      }
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 'could not recompute the figures');
+    }
   }
 
   /**

@@ -158,6 +158,20 @@ export class Store {
     return this.db.open;
   }
 
+  private dataVersion: number | null = null;
+
+  /**
+   * Whether another connection (another agentdrift process: `agentdrift import`, `agentdrift run`, `baseline set`)
+   * committed a change since the last call. SQLite's data_version moves only for other connections' commits, so the
+   * daemon's own writes never count. The first call only takes the mark.
+   */
+  changedByOthers(): boolean {
+    const v = this.db.pragma('data_version', { simple: true }) as number;
+    const changed = this.dataVersion !== null && v !== this.dataVersion;
+    this.dataVersion = v;
+    return changed;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -4,7 +4,8 @@
  * they cannot, and what /metrics says meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { setCoveredUntil } from '../../src/scheduler/records.ts';
+import { finishRun, setCoveredUntil } from '../../src/scheduler/records.ts';
+import { Store } from '../../src/store/store.ts';
 import { hostname } from 'node:os';
 import { TrackBusyError } from '../../src/runner/lease.ts';
 import { RunBusyError, RunElsewhereError, RunEndedError, Scheduler } from '../../src/scheduler/scheduler.ts';
@@ -262,6 +263,37 @@ describe('the scheduler', () => {
     s.rt.up = true;
     await s.clock.advance(15_000);
     expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+  });
+
+  it('recomputes the figures on its next check when another process changed the store, and not for its own writes', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { checkIntervalMs: 15_000 });
+    await s.scheduler.start();
+    const resolved = async () => series(await s.metrics(), 'agentdrift_attempts_total', { track: 'daily', outcome: 'resolved' });
+    expect(await resolved()).toBe(0);
+    const computed = () => s.t.logs.filter((l) => l.includes('figures recomputed')).length;
+    await s.clock.advance(15_000);
+    const before = computed();
+    // An `agentdrift run` (another process, another connection to the same file) stores a run with an attempt.
+    const other = new Store(s.t.ctx.store.file);
+    try {
+      const runId = other.createRun({ track: 'daily', state: 'running', trigger: 'cli', reason: null, startedAt: '2026-01-01T04:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null });
+      other.insertAttempt(runId, {
+        taskId: 'task-a', sampleIndex: 0, outcome: 'resolved', reason: null, inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 0.25,
+        turns: 3, toolCalls: 2, agentDurationMs: 1000, gradingDurationMs: 500, patchBytes: 10, transcriptPath: null, gradingLogPath: null,
+        startedAt: '2026-01-01T04:00:00Z', endedAt: '2026-01-01T04:10:00Z',
+      });
+      finishRun(other, runId, 'completed', null, at('2026-01-01T04:30:00Z'));
+    } finally {
+      other.close();
+    }
+    expect(await resolved()).toBe(0);
+    await s.clock.advance(15_000);
+    expect(await resolved()).toBe(1);
+    expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'completed' })).toBe(1);
+    expect(computed()).toBe(before + 1);
+    // Nothing changed since (the daemon's own reads and writes do not count): no recomputation.
+    await s.clock.advance(30_000);
+    expect(computed()).toBe(before + 1);
   });
 
   it('says when the day\'s budget is spent, by the track\'s time zone, and stops saying it the next day', async () => {
