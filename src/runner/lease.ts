@@ -49,11 +49,15 @@ export function holderIsGone(l: LeaseRow): boolean {
   }
 }
 
+/** Whether a lease still binds: renewed within its time to live, and its holder not known to be gone. */
+function stillHeld(l: LeaseRow, nowMs: number, ttlMs: number): boolean {
+  return l.renewedAtMs + ttlMs > nowMs && !holderIsGone(l);
+}
+
 /** The process running the track now, when it is another one that is alive; null when the track is free. */
 export function otherLiveHolder(store: Store, track: string, nowMs = Date.now(), ttlMs = LEASE_TTL_MS): LeaseRow | null {
   const l = store.currentLease(track);
-  if (!l || heldHere.has(l.id) || l.renewedAtMs + ttlMs <= nowMs || holderIsGone(l)) return null;
-  return l;
+  return l && !heldHere.has(l.id) && stillHeld(l, nowMs, ttlMs) ? l : null;
 }
 
 export interface TrackLease {
@@ -74,7 +78,8 @@ export function acquireTrackLease(store: Store, track: string, purpose: string, 
   const ttlMs = opts.ttlMs ?? LEASE_TTL_MS;
   const now = opts.now ?? Date.now;
   const holder: LeaseHolder = { id: randomUUID(), pid: self.pid, host: self.host, purpose };
-  const r = store.acquireLease(track, holder, now(), ttlMs, holderIsGone);
+  const nowMs = now();
+  const r = store.acquireLease(track, holder, nowMs, (l) => stillHeld(l, nowMs, ttlMs));
   if (!r.acquired) throw new TrackBusyError(track, r.holder);
   heldHere.add(holder.id);
   const lost = new AbortController();

@@ -295,10 +295,10 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   let state: EndedState = 'completed';
   let reason: string | null = null;
   if (lease.lost.aborted) {
+    // Another process owns the run now: what it stores is not ours to overwrite.
     log.error({ run: runId }, 'stopped: the track lease was lost to another process, which owns the run now');
-    return { runId, state: 'interrupted', resumed, attempted: progress.done, skippedAsDone: done.size, outcomes, ...(opts.oracle ? { oracle } : {}) };
-  }
-  if (opts.signal?.aborted) {
+    state = 'interrupted';
+  } else if (opts.signal?.aborted) {
     const stop = opts.signal.reason instanceof RunStop ? opts.signal.reason : new RunStop('interrupted', 'stopped before every attempt ended; resumes on the next run');
     state = stop.state;
     reason = stop.reason;
@@ -306,7 +306,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     state = 'budget_exhausted';
     reason = budgetStop;
   }
-  if (runId !== null) {
+  if (runId !== null && !lease.lost.aborted) {
     finishRun(ctx.store, runId, state, reason);
     ctx.refresh(trackName);
   }

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { AppContext, LiveSource } from '../app/context.ts';
 import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK, type ContainerRuntime } from '../executor/runtime.ts';
 import type { RunRow } from '../model/types.ts';
+import type { LeaseRow } from '../store/store.ts';
 import { LEASE_TTL_MS, otherLiveHolder, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
 import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from './records.ts';
@@ -190,10 +191,15 @@ export class Scheduler implements LiveSource, RunControl {
     ctx.attachLive(this);
     // A track that another live process (an `agentdrift run`) is running now is its business: its run is not stale,
     // its containers are not leftovers; the scheduler's own runs of it wait for the lease (a slot then is skipped).
-    const elsewhere = new Set(ctx.config.tracks.filter((t) => otherLiveHolder(ctx.store, t.name) !== null).map((t) => t.name));
+    const elsewhere = new Map<string, LeaseRow>();
     for (const t of ctx.config.tracks) {
-      if (elsewhere.has(t.name)) {
-        this.log.warn({ track: t.name, holder: otherLiveHolder(ctx.store, t.name) }, 'another agentdrift process is running this track; its run is left alone');
+      const holder = otherLiveHolder(ctx.store, t.name);
+      if (holder) elsewhere.set(t.name, holder);
+    }
+    for (const t of ctx.config.tracks) {
+      const holder = elsewhere.get(t.name);
+      if (holder) {
+        this.log.warn({ track: t.name, holder }, 'another agentdrift process is running this track; its run is left alone');
         continue;
       }
       const stale = ctx.store.latestRun(t.name, ['running']);

@@ -227,15 +227,15 @@ export class Store {
   // --- track leases -------------------------------------------------------------------------------------------
 
   /**
-   * Takes the track's lease in one immediate transaction (so two processes cannot both take it) when nobody holds it,
-   * its holder has not renewed it within `ttlMs`, or `isGone` says the holder process is dead. Otherwise returns the
-   * holder.
+   * Takes the track's lease in one immediate transaction (so two processes cannot both take it) unless another holder
+   * has it and `stillHeld` says that lease still binds (the rule is the caller's: src/runner/lease.ts). Otherwise
+   * returns that holder.
    */
-  acquireLease(track: string, holder: LeaseHolder, nowMs: number, ttlMs: number, isGone: (l: LeaseRow) => boolean): { acquired: true } | { acquired: false; holder: LeaseRow } {
+  acquireLease(track: string, holder: LeaseHolder, nowMs: number, stillHeld: (l: LeaseRow) => boolean): { acquired: true } | { acquired: false; holder: LeaseRow } {
     const trackId = this.trackId(track);
     return this.db.transaction((): { acquired: true } | { acquired: false; holder: LeaseRow } => {
       const current = this.currentLease(track);
-      if (current && current.id !== holder.id && current.renewedAtMs + ttlMs > nowMs && !isGone(current)) return { acquired: false, holder: current };
+      if (current && current.id !== holder.id && stillHeld(current)) return { acquired: false, holder: current };
       this.db
         .prepare(`INSERT OR REPLACE INTO track_leases (track_id, holder, pid, host, purpose, acquired_at, renewed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
         .run(trackId, holder.id, holder.pid, holder.host, holder.purpose, nowMs, nowMs);

@@ -16,13 +16,13 @@ afterEach(() => {
 });
 
 const TRACK = 'claude-code';
-const never = () => false;
+const respected = () => true;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Another process's lease, written the way that process would write it. */
 function takenBy(holder: Partial<LeaseHolder>, nowMs = Date.now()): LeaseHolder {
   const h: LeaseHolder = { id: `other-${Math.random()}`, pid: process.ppid, host: hostname(), purpose: 'the daemon', ...holder };
-  const r = t!.ctx.store.acquireLease(TRACK, h, nowMs, 60_000, never);
+  const r = t!.ctx.store.acquireLease(TRACK, h, nowMs, respected);
   expect(r.acquired).toBe(true);
   return h;
 }
@@ -96,7 +96,8 @@ describe('the track lease', () => {
     expect(row.id).toBe(lease.holder.id);
     expect(row.renewedAtMs).toBeGreaterThan(first);
     // Seen from another host (no pid check), it is still held: renewed within the last 90 ms.
-    expect(t.ctx.store.acquireLease(TRACK, { id: 'x', pid: 1, host: 'elsewhere', purpose: 'p' }, Date.now(), 90, never)).toMatchObject({ acquired: false });
+    const now = Date.now();
+    expect(t.ctx.store.acquireLease(TRACK, { id: 'x', pid: 1, host: 'elsewhere', purpose: 'p' }, now, (l) => l.renewedAtMs + 90 > now)).toMatchObject({ acquired: false });
     expect(lease.lost.aborted).toBe(false);
     lease.release();
   });
@@ -105,7 +106,7 @@ describe('the track lease', () => {
     t = makeContext();
     const lease = acquireTrackLease(t.ctx.store, TRACK, 'the daemon', { ttlMs: 60 });
     // Another process found it expired (this one stalled) and took it.
-    expect(t.ctx.store.acquireLease(TRACK, { id: 'thief', pid: 1, host: 'elsewhere', purpose: 'agentdrift run' }, Date.now(), 60, () => true)).toEqual({ acquired: true });
+    expect(t.ctx.store.acquireLease(TRACK, { id: 'thief', pid: 1, host: 'elsewhere', purpose: 'agentdrift run' }, Date.now(), () => false)).toEqual({ acquired: true });
     await sleep(100);
     expect(lease.lost.aborted).toBe(true);
     // Releasing afterwards leaves the new holder's lease alone.
