@@ -9,7 +9,7 @@ import type { AttemptTimings } from '../src/runner/attempt.ts';
 import { executeRun } from '../src/runner/run.ts';
 import { makeContext, tempDir } from '../test/helpers/context.ts';
 import { bash, reply, startFakeAnthropic, type RecordedRequest, type StaticTurn } from '../test/helpers/fake-anthropic.ts';
-import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, manyFixtureTasks, writeFixtureDataset, type FixtureTask } from '../test/helpers/images.ts';
+import { ensureFixtureImages, fixtureConfig, manyFixtureTasks, writeFixtureDataset, type FixtureTask } from '../test/helpers/images.ts';
 
 const N = 20;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -35,19 +35,7 @@ export async function benchRunner(): Promise<void> {
   try {
     for (const concurrency of [1, 2]) {
       const t = makeContext(
-        {
-          anthropic: { baseUrl: fake.url },
-          docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', cpus: 1, memoryMb: 1024 },
-          tracks: [
-            {
-              name: 'bench',
-              suite: { dataset: { kind: 'file', path: datasetPath }, harness: { kind: 'local', path: harnessPath }, ids: tasks.map((x) => x.instanceId) },
-              concurrency,
-              limits: { maxTurns: 10 },
-              agentEnv: { CLAUDE_CODE_MAX_RETRIES: '0' },
-            },
-          ],
-        },
+        fixtureConfig({ apiUrl: fake.url, datasetPath, harnessPath, ids: tasks.map((x) => x.instanceId), track: { name: 'bench', concurrency } }),
         { ANTHROPIC_API_KEY: 'sk-bench' },
       );
       const timings: AttemptTimings[] = [];

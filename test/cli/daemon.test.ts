@@ -15,7 +15,7 @@ import { Store } from '../../src/store/store.ts';
 import { runCli, startDaemon, type Daemon } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/context.ts';
 import { hang, startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';
-import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';
+import { ensureFixtureImages, fixtureConfig, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';
 import { fixingAgent } from '../scheduler/agent-script.ts';
 import { series } from '../scheduler/fakes.ts';
 
@@ -40,37 +40,15 @@ beforeAll(async () => {
   const fixing = fixingAgent(images.tasks, 200);
   fake = await startFakeAnthropic(fixing.map((turn) => (req: RecordedRequest): StaticTurn => (hangFromNow ? hang() : turn(req))));
   cfg = path.join(dir, 'agentdrift.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'server:',
-      '  port: 0',
-      `  shutdownGraceSeconds: ${GRACE_SECONDS}`,
-      'dataDir: data',
-      'logLevel: info',
-      'anthropic:',
-      `  baseUrl: ${fake.url}`,
-      'docker:',
-      `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
-      '  pull: false',
-      '  networkMode: host',
-      '  cpus: 1',
-      '  memoryMb: 1024',
-      'tracks:',
-      `  - name: ${TRACK}`,
-      '    model: claude-sonnet-4-5',
-      '    samplesPerTask: 2',
-      '    concurrency: 1',
-      '    schedule: { cron: "0 0 1 1 *", timezone: UTC }',
-      '    limits: { maxTurns: 10, timeoutSeconds: 120 }',
-      '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
-      '    suite:',
-      `      dataset: { kind: file, path: ${datasetPath} }`,
-      `      harness: { kind: local, path: ${harnessPath} }`,
-      `      ids: [${images.tasks.map((x) => x.instanceId).join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
+  const config = fixtureConfig({
+    apiUrl: fake.url,
+    datasetPath,
+    harnessPath,
+    ids: images.tasks.map((x) => x.instanceId),
+    track: { name: TRACK, model: 'claude-sonnet-4-5', samplesPerTask: 2, schedule: { cron: '0 0 1 1 *', timezone: 'UTC' }, limits: { maxTurns: 10, timeoutSeconds: 120 } },
+    top: { server: { port: 0, shutdownGraceSeconds: GRACE_SECONDS }, dataDir: 'data', logLevel: 'info' },
+  });
+  writeFileSync(cfg, JSON.stringify(config, null, 2));
 }, 900_000);
 
 afterAll(async () => {

@@ -558,6 +558,43 @@ export async function writeFixtureDataset(dir: string, tasks: readonly FixtureTa
   return { datasetPath, harnessPath };
 }
 
+export interface FixtureConfigOptions {
+  /** The fake Anthropic API the agent talks to. */
+  apiUrl: string;
+  datasetPath: string;
+  harnessPath: string;
+  /** The suite's task ids. */
+  ids: readonly string[];
+  /** The track's name and anything else of it (replacing the defaults below key by key). */
+  track: { name: string } & Record<string, unknown>;
+  /** Docker settings beside the fixture ones. */
+  docker?: Record<string, unknown>;
+  /** Top-level settings (server, dataDir, logLevel...). */
+  top?: Record<string, unknown>;
+}
+
+/**
+ * The config (the object a config file holds) that runs fixture tasks for real: local fixture images, host networking
+ * (the fake API listens on 127.0.0.1), small container limits, one track on the written dataset and harness, the CLI's
+ * own retries off. For a file, write it as JSON: every JSON document is YAML.
+ */
+export function fixtureConfig(o: FixtureConfigOptions): Record<string, unknown> {
+  return {
+    ...o.top,
+    anthropic: { baseUrl: o.apiUrl },
+    docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', cpus: 1, memoryMb: 1024, ...o.docker },
+    tracks: [
+      {
+        concurrency: 1,
+        limits: { maxTurns: 10 },
+        agentEnv: { CLAUDE_CODE_MAX_RETRIES: '0' },
+        suite: { dataset: { kind: 'file', path: o.datasetPath }, harness: { kind: 'local', path: o.harnessPath }, ids: [...o.ids] },
+        ...o.track,
+      },
+    ],
+  };
+}
+
 /** Reads a file of the fixture tree (e.g. for a test that needs the buggy source). */
 export function readFixtureFile(rel: string): Promise<string> {
   return readFile(path.join(FIXTURES_DIR, rel), 'utf8');

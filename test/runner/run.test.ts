@@ -13,7 +13,7 @@ import { executeRun } from '../../src/runner/run.ts';
 import { runCli } from '../helpers/cli.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { bash, hang, overloaded, reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';
-import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, writeFixtureDataset, type FixtureImages, type FixtureTask } from '../helpers/images.ts';
+import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, fixtureConfig, writeFixtureDataset, type FixtureImages, type FixtureTask } from '../helpers/images.ts';
 
 const API_KEY = 'sk-ant-test-secret-0123456789';
 const docker = new Docker();
@@ -77,20 +77,14 @@ const applyGold = (task: FixtureTask) => `cd /app && git apply <<'AGENTDRIFT_PAT
 
 function context(opts: { ids: string[]; timeoutSeconds?: number; concurrency?: number; retries?: number }): TestContext {
   return makeContext(
-    {
-      anthropic: { baseUrl: fake!.url },
-      docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', infraRetries: opts.retries ?? 1, cpus: 1, memoryMb: 1024, gradingTimeoutSeconds: 120 },
-      tracks: [
-        {
-          name: 'fx',
-          model: 'claude-sonnet-4-5',
-          suite: { dataset: { kind: 'file', path: datasetPath }, harness: { kind: 'local', path: harnessPath }, ids: opts.ids },
-          limits: { timeoutSeconds: opts.timeoutSeconds ?? 120, maxTurns: 10, maxBudgetUsd: 5 },
-          concurrency: opts.concurrency ?? 2,
-          agentEnv: { CLAUDE_CODE_MAX_RETRIES: '0' },
-        },
-      ],
-    },
+    fixtureConfig({
+      apiUrl: fake!.url,
+      datasetPath,
+      harnessPath,
+      ids: opts.ids,
+      docker: { infraRetries: opts.retries ?? 1, gradingTimeoutSeconds: 120 },
+      track: { name: 'fx', model: 'claude-sonnet-4-5', limits: { timeoutSeconds: opts.timeoutSeconds ?? 120, maxTurns: 10, maxBudgetUsd: 5 }, concurrency: opts.concurrency ?? 2 },
+    }),
     { ANTHROPIC_API_KEY: API_KEY },
   );
 }
@@ -212,32 +206,8 @@ describe('a run of a track', { timeout: 300_000 }, () => {
 function writeCliConfig(apiUrl: string, ids: string[], samples: number): { cfg: string; cfgDir: string } {
   const cfgDir = tempDir('agentdrift-cli-run-');
   const cfg = path.join(cfgDir, 'agentdrift.yaml');
-  writeFileSync(
-    cfg,
-    [
-      'dataDir: data',
-      'logLevel: info',
-      'anthropic:',
-      `  baseUrl: ${apiUrl}`,
-      'docker:',
-      `  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}`,
-      '  pull: false',
-      '  networkMode: host',
-      '  cpus: 1',
-      '  memoryMb: 1024',
-      'tracks:',
-      '  - name: fx',
-      `    samplesPerTask: ${samples}`,
-      '    concurrency: 1',
-      '    limits: { maxTurns: 10 }',
-      '    agentEnv: { CLAUDE_CODE_MAX_RETRIES: "0" }',
-      '    suite:',
-      `      dataset: { kind: file, path: ${datasetPath} }`,
-      `      harness: { kind: local, path: ${harnessPath} }`,
-      `      ids: [${ids.join(', ')}]`,
-      '',
-    ].join('\n'),
-  );
+  const config = fixtureConfig({ apiUrl, datasetPath, harnessPath, ids, track: { name: 'fx', samplesPerTask: samples }, top: { dataDir: 'data', logLevel: 'info' } });
+  writeFileSync(cfg, JSON.stringify(config, null, 2));
   return { cfg, cfgDir };
 }
 

@@ -10,7 +10,7 @@ import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic.ts';
-import { ensureFixtureImages, FIXTURE_IMAGE_REPOSITORY, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';
+import { ensureFixtureImages, fixtureConfig, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';
 import { fixingAgent } from './agent-script.ts';
 import { series } from './fakes.ts';
 
@@ -46,22 +46,20 @@ afterAll(async () => {
 
 function context(opts: { cron: string; tasks: number; dailyUsd?: number }): TestContext {
   return makeContext(
-    {
-      anthropic: { baseUrl: fake.url },
-      docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', cpus: 1, memoryMb: 1024, gradingTimeoutSeconds: 120 },
-      tracks: [
-        {
-          name: TRACK,
-          model: 'claude-sonnet-4-5',
-          suite: { dataset: { kind: 'file', path: datasetPath }, harness: { kind: 'local', path: harnessPath }, ids: images.tasks.slice(0, opts.tasks).map((x) => x.instanceId) },
-          limits: { timeoutSeconds: 120, maxTurns: 10, maxBudgetUsd: 5 },
-          concurrency: 1,
-          schedule: { cron: opts.cron, timezone: 'UTC' },
-          agentEnv: { CLAUDE_CODE_MAX_RETRIES: '0' },
-          ...(opts.dailyUsd ? { budget: { dailyUsd: opts.dailyUsd } } : {}),
-        },
-      ],
-    },
+    fixtureConfig({
+      apiUrl: fake.url,
+      datasetPath,
+      harnessPath,
+      ids: images.tasks.slice(0, opts.tasks).map((x) => x.instanceId),
+      docker: { gradingTimeoutSeconds: 120 },
+      track: {
+        name: TRACK,
+        model: 'claude-sonnet-4-5',
+        limits: { timeoutSeconds: 120, maxTurns: 10, maxBudgetUsd: 5 },
+        schedule: { cron: opts.cron, timezone: 'UTC' },
+        ...(opts.dailyUsd ? { budget: { dailyUsd: opts.dailyUsd } } : {}),
+      },
+    }),
     { ANTHROPIC_API_KEY: API_KEY },
   );
 }
