@@ -14,7 +14,8 @@ function configFile(extra = ''): { dir: string; file: string } {
   return { dir, file };
 }
 
-describe('agentdrift command line', () => {
+// Each test here spawns up to five `agentdrift` processes (node + tsx, about 1 s each on an idle machine).
+describe('agentdrift command line', { timeout: 120_000 }, () => {
   it('starts on the embedded defaults, serves the metrics contract, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
     const d = await startDaemon([], { cwd: dir, env: { AGENTDRIFT_API_TOKEN: TOKEN } });
