@@ -5,13 +5,32 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { InputError, describeIssue, describeValue } from '../model/issues.ts';
+import type { z } from 'zod';
+import { InputError, describeIssue, describeValue, formatPath } from '../model/issues.ts';
 import { configSchema, type Config, type Secrets } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
 
-/** Keys whose values are never echoed back, even in an error. */
+/** Keys whose values are never echoed back, even in an error: the length is shown, not the value. */
 const SECRET_KEYS = new Set(['apiToken']);
+/** Key names that look like credentials; their values are never shown. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
+/**
+ * True when the value at `p` must never appear in an error: anything under a track's agentEnv (where a credential
+ * is refused, so one may well have been put there) and any key named like a credential.
+ */
+function isSecretPath(p: readonly PropertyKey[]): boolean {
+  return p.some((k) => k === 'agentEnv') || p.some((k) => typeof k === 'string' && SECRET_NAME.test(k));
+}
+
+function describeConfigIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const last = String(issue.path.at(-1));
+  if (issue.code === 'unrecognized_keys' || SECRET_KEYS.has(last) || !isSecretPath(issue.path)) {
+    return describeIssue(issue, raw, { secretKeys: SECRET_KEYS });
+  }
+  return `${formatPath(issue.path)}: value not shown; ${issue.message}`;
+}
 
 export class ConfigError extends InputError {}
 
@@ -74,7 +93,7 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, where = 'confi
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`${where} is invalid`, result.error.issues.map((i) => describeIssue(i, raw, { secretKeys: SECRET_KEYS })));
+    throw new ConfigError(`${where} is invalid`, result.error.issues.map((i) => describeConfigIssue(i, raw)));
   }
   const config = result.data;
   const secrets: Secrets = {};

@@ -92,6 +92,27 @@ describe('config', () => {
     expect(e.message).toContain('server.apiToken: got a secret of 11 characters');
     expect(e.message).not.toContain('shortsecret');
   });
+
+  it('names a credential refused in agentEnv and why, without its value', () => {
+    const e = errorOf(() =>
+      parseConfig({ tracks: [{ name: 'a', agentEnv: { ANTHROPIC_API_KEY: 'sk-ant-leaked-value', DB_PASSWORD: 'hunter2-leaked', CLAUDE_CODE_MAX_RETRIES: '3' } }] }, {}),
+    );
+    const p = e.problems.join('\n');
+    expect(p).toContain('tracks[0].agentEnv.ANTHROPIC_API_KEY: value not shown; expected no credentials here');
+    expect(p).toContain('tracks[0].agentEnv.DB_PASSWORD: value not shown; expected no credentials here');
+    expect(e.message).not.toContain('sk-ant-leaked-value');
+    expect(e.message).not.toContain('hunter2-leaked');
+    expect(p).not.toContain('CLAUDE_CODE_MAX_RETRIES');
+  });
+
+  it('never prints a value under agentEnv, even when the problem is not a credential', () => {
+    const e = errorOf(() => parseConfig({ tracks: [{ name: 'a', agentEnv: { 'bad name': 'sk-hidden-1', OTHER: 12345 } }] }, {}));
+    const p = e.problems.join('\n');
+    expect(p).toContain('tracks[0].agentEnv.bad name: value not shown');
+    expect(p).toContain('tracks[0].agentEnv.OTHER: value not shown; Invalid input: expected string');
+    expect(p).not.toContain('sk-hidden-1');
+    expect(p).not.toContain('12345');
+  });
 });
 
 describe('agent credentials from the environment', () => {
