@@ -44,7 +44,12 @@ export const baselineSchema = z.discriminatedUnion('kind', [
     days: z.number().int().min(1).max(365).default(14),
   }),
   z.strictObject({ kind: z.literal('fixed'), p0: z.number().min(0).max(1) }),
-  z.strictObject({ kind: z.literal('reference'), from: isoInstant, to: isoInstant }),
+  z.strictObject({ kind: z.literal('reference'), from: isoInstant, to: isoInstant }).superRefine((b, ctx) => {
+    // A reversed or empty period would never hold data, leaving the track without a baseline and without a word.
+    if (Date.parse(b.from) >= Date.parse(b.to)) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `expected an instant after from (${JSON.stringify(b.from)}): the reference period runs from "from" to "to"` });
+    }
+  }),
 ]);
 
 export const datasetSchema = z.discriminatedUnion('kind', [

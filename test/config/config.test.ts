@@ -105,6 +105,16 @@ describe('config', () => {
     expect(p).not.toContain('CLAUDE_CODE_MAX_RETRIES');
   });
 
+  it('rejects a reference baseline whose period is reversed or empty, naming the key, both values and what is expected', () => {
+    const reference = (from: string, to: string) => ({ tracks: [{ name: 'a', baseline: { kind: 'reference', from, to } }] });
+    const e = errorOf(() => parseConfig(reference('2026-02-01T00:00:00Z', '2026-01-01T00:00:00Z'), {}));
+    expect(e.problems).toEqual(['tracks[0].baseline.to: got "2026-01-01T00:00:00Z"; expected an instant after from ("2026-02-01T00:00:00Z"): the reference period runs from "from" to "to"']);
+    // Same instant written in two zones is an empty period.
+    expect(() => parseConfig(reference('2026-01-01T01:00:00+01:00', '2026-01-01T00:00:00Z'), {})).toThrow(ConfigError);
+    const ok = parseConfig(reference('2026-01-01T00:00:00Z', '2026-01-15T00:00:00Z'), {});
+    expect(ok.config.tracks[0]!.baseline).toEqual({ kind: 'reference', from: '2026-01-01T00:00:00Z', to: '2026-01-15T00:00:00Z' });
+  });
+
   it('never prints a value under agentEnv, even when the problem is not a credential', () => {
     const e = errorOf(() => parseConfig({ tracks: [{ name: 'a', agentEnv: { 'bad name': 'sk-hidden-1', OTHER: 12345 } }] }, {}));
     const p = e.problems.join('\n');
