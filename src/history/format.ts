@@ -166,9 +166,15 @@ function parseNative(raw: object, opts: ParseOptions): ParsedHistory {
 /** The run time of a margin results.json: --at, else a YYYYMMDD-HHMMSS directory name (UTC) holding it. */
 export function marginRunTime(fileName: string, at?: string): string {
   if (at) {
-    const t = Date.parse(at);
-    if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}T/.test(at)) throw new ImportError(`--at ${JSON.stringify(at)}: expected an ISO 8601 instant such as 2026-01-31T03:00:00Z`);
-    return new Date(t).toISOString();
+    // An explicit zone is required: without one Date.parse reads the time in this machine's zone, so the same command
+    // would store a different instant on another host.
+    if (!instant.safeParse(at).success) {
+      const hint = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(at) ? ' (no time zone given; it would be read as local time)' : '';
+      throw new ImportError(
+        `--at ${JSON.stringify(at)}: expected an ISO 8601 instant with a time zone, Z or ±hh:mm, such as 2026-01-31T03:00:00Z or 2026-01-31T04:00:00+01:00${hint}`,
+      );
+    }
+    return new Date(Date.parse(at)).toISOString();
   }
   const dir = path.basename(path.dirname(path.resolve(fileName)));
   const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/.exec(dir);

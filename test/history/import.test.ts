@@ -123,6 +123,17 @@ describe('import and export', () => {
       expect(() => marginRunTime('/x/results.json', 'soon')).toThrow('--at "soon"');
     });
 
+    it('--at needs an explicit time zone: without one it is refused, naming --at, the value and the expected form', () => {
+      expect(() => marginRunTime('/x/results.json', '2026-01-31T03:00:00')).toThrow(
+        '--at "2026-01-31T03:00:00": expected an ISO 8601 instant with a time zone, Z or ±hh:mm, such as 2026-01-31T03:00:00Z',
+      );
+      expect(() => marginRunTime('/x/results.json', '2026-01-31T03:00:00')).toThrow('no time zone given');
+      expect(() => marginRunTime('/x/results.json', '2026-01-31')).toThrow('--at "2026-01-31": expected an ISO 8601 instant with a time zone');
+      expect(marginRunTime('/x/results.json', '2026-01-31T04:00:00+01:00')).toBe('2026-01-31T03:00:00.000Z');
+      expect(marginRunTime('/x/results.json', '2026-01-31T03:00:00.250Z')).toBe('2026-01-31T03:00:00.250Z');
+      expect(marginRunTime('/x/results.json', '2026-01-30T22:00:00-05:00')).toBe('2026-01-31T03:00:00.000Z');
+    });
+
     it('rejects an unknown final_state with the instance index', () => {
       const bad = { instances: [{ case_id: 'c1', final_state: 'succeeded' }, { case_id: 'c2', final_state: 'exploded' }] };
       const e = importError(() => parseHistory(JSON.stringify(bad), { fileName: 'r.json', at: '2026-01-01T00:00:00Z' }));
