@@ -231,6 +231,17 @@ function parseMargin(raw: object, opts: ParseOptions): ParsedHistory {
       endedAt: new Date(start + (runtime ?? 0)).toISOString(),
     });
   });
+  // A run with nothing that counts would still be a "completed" run: it would move window ends and last_success.
+  const countable = attempts.filter((a) => a.outcome !== 'infra_error').length;
+  if (countable === 0) {
+    const total = parsed.data.instances.length;
+    const infra = attempts.length;
+    problems.push(
+      total === 0
+        ? 'instances: got an empty list; expected at least one instance that succeeded or test_failed'
+        : `instances: got ${total} instance(s), ${canceled} canceled and ${infra} infra_failed; expected at least one that succeeded or test_failed`,
+    );
+  }
   if (problems.length) throw new ImportError(`${opts.fileName} was rejected; nothing from it was stored`, problems);
   if (canceled) notes.push(`${canceled} canceled instance(s) left out: a cancellation is not an outcome of the agent`);
   const endedAt = new Date(Math.max(start, ...attempts.map((a) => Date.parse(a.endedAt)))).toISOString();

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImportError, marginRunTime, parseHistory } from '../../src/history/format.ts';
-import { exportHistory, importHistoryFile } from '../../src/history/import.ts';
+import { exportHistory, importHistoryFile, importHistoryText } from '../../src/history/import.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/windows/history-30d.json');
@@ -132,6 +132,25 @@ describe('import and export', () => {
       expect(marginRunTime('/x/results.json', '2026-01-31T04:00:00+01:00')).toBe('2026-01-31T03:00:00.000Z');
       expect(marginRunTime('/x/results.json', '2026-01-31T03:00:00.250Z')).toBe('2026-01-31T03:00:00.250Z');
       expect(marginRunTime('/x/results.json', '2026-01-30T22:00:00-05:00')).toBe('2026-01-31T03:00:00.000Z');
+    });
+
+    it('rejects a results.json with no countable instance and stores nothing of it', () => {
+      t = makeContext({ tracks: [{ name: 'peer' }] });
+      const at = '2026-03-15T03:15:00Z';
+      const cases: [string, unknown[], string][] = [
+        ['empty', [], 'instances: got an empty list; expected at least one instance that succeeded or test_failed'],
+        ['canceled', [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'canceled' }], 'instances: got 2 instance(s), 2 canceled and 0 infra_failed'],
+        ['infra', [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'infra_failed' }], 'instances: got 2 instance(s), 1 canceled and 1 infra_failed'],
+      ];
+      for (const [name, instances, problem] of cases) {
+        const e = importError(() => importHistoryText(t.ctx, 'peer', JSON.stringify({ instances }), { fileName: `${name}.json`, at }));
+        expect(e.message).toContain(`${name}.json was rejected; nothing from it was stored`);
+        expect(e.problems).toEqual([expect.stringContaining(problem)]);
+      }
+      expect(t.ctx.store.listRuns('peer', { limit: 5, offset: 0 }).runs).toHaveLength(0);
+      // One countable instance is enough.
+      const ok = importHistoryText(t.ctx, 'peer', JSON.stringify({ instances: [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'test_failed' }] }), { fileName: 'ok.json', at });
+      expect(ok).toMatchObject({ runsStored: 1, attemptsStored: 1 });
     });
 
     it('rejects an unknown final_state with the instance index', () => {
