@@ -1,5 +1,6 @@
 /**
- * The HTTP API as one Fastify plugin: OpenAPI at /docs, JSON errors, token-guarded mutating routes.
+ * The HTTP API as one Fastify plugin: OpenAPI at /docs, JSON errors, token-guarded mutating routes (the token is
+ * checked in onRequest, before the body is read).
  * server.ts owns listening and shutdown; tests register this plugin on their own instance.
  */
 import swagger from '@fastify/swagger';
@@ -13,6 +14,9 @@ import controlRoutes from './routes/control.ts';
 import runRoutes from './routes/runs.ts';
 import type { RunControl } from '../scheduler/scheduler.ts';
 import trackRoutes from './routes/tracks.ts';
+
+/** Methods that change something: their routes need the bearer token. */
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AppOptions {
   ctx: AppContext;
@@ -45,10 +49,17 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
     reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  // Every mutating route checks the token first thing, in onRequest: before Fastify reads and parses the body (the
+  // import route takes up to 256 MB), so nobody without the token can make the daemon read or parse one. Added here
+  // for every route registered below, so a new mutating route cannot forget it.
   const requireToken = bearerGuard(ctx.secrets.apiToken);
+  fastify.addHook('onRoute', (route) => {
+    if (![route.method].flat().some((m) => MUTATING.has(m.toUpperCase()))) return;
+    route.onRequest = [requireToken, ...[route.onRequest ?? []].flat()];
+  });
   await fastify.register(healthRoutes, { ctx });
-  await fastify.register(trackRoutes, { ctx, requireToken });
+  await fastify.register(trackRoutes, { ctx });
   await fastify.register(runRoutes, { ctx, ...(opts.control ? { control: opts.control } : {}) });
-  await fastify.register(controlRoutes, { ctx, requireToken, ...(opts.control ? { control: opts.control } : {}) });
-  await fastify.register(baselineRoutes, { ctx, requireToken });
+  await fastify.register(controlRoutes, { ctx, ...(opts.control ? { control: opts.control } : {}) });
+  await fastify.register(baselineRoutes, { ctx });
 }

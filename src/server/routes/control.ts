@@ -2,7 +2,7 @@
  * Run control (bearer token): start a run of a track now, cancel a run. Both need the daemon's scheduler; a server
  * without one (tests, tools) answers 503.
  */
-import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { TrackBusyError } from '../../runner/lease.ts';
@@ -15,14 +15,13 @@ const error = (reply: FastifyReply, statusCode: number, message: string, extra: 
 
 const noControl = 'this server runs no scheduler: start and cancel runs through `agentdrift daemon`';
 
-export default async function controlRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl; requireToken: preHandlerAsyncHookHandler }): Promise<void> {
+export default async function controlRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl}): Promise<void> {
   const { ctx, control } = opts;
   const errors = { 401: jsonSchema(errorBody), 404: jsonSchema(errorBody), 409: jsonSchema(errorBody), 503: jsonSchema(errorBody) };
 
   app.post<{ Params: z.infer<typeof trackParams> }>(
     '/api/tracks/:track/runs',
     {
-      preHandler: opts.requireToken,
       schema: {
         tags: ['runs'],
         summary: 'Start a run of the track now (resuming its unfinished run if it has one); 409 while one is going on, here or in another agentdrift process (token required)',
@@ -52,7 +51,6 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
   app.post<{ Params: z.infer<typeof runParams> }>(
     '/api/runs/:id/cancel',
     {
-      preHandler: opts.requireToken,
       schema: {
         tags: ['runs'],
         summary: 'Cancel a run: its containers are stopped and removed, finished attempts are kept, it is never resumed; 409 when it has ended or another agentdrift process runs it (token required)',

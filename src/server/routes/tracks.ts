@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { ImportError } from '../../history/format.ts';
@@ -191,7 +191,7 @@ export function presentRun(r: RunRow) {
   return { ...r };
 }
 
-export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext; requireToken: preHandlerAsyncHookHandler }): Promise<void> {
+export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext}): Promise<void> {
   const { ctx } = opts;
   const notFound = { 404: jsonSchema(errorBody) };
 
@@ -249,7 +249,6 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
   app.post<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof importQuery> }>(
     '/api/tracks/:track/import',
     {
-      preHandler: opts.requireToken,
       bodyLimit: 256 * 1024 * 1024,
       schema: {
         tags: ['tracks'],
