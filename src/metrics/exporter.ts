@@ -24,6 +24,15 @@ export class MetricsExporter {
   readonly opsRegistry = new Registry();
   private readonly opsGauges = new Map<string, Gauge>();
   private readonly opsCounters = new Map<string, Counter>();
+  /**
+   * Registered in opsRegistry only once a Docker check has happened: a label-less gauge always renders a sample
+   * (0 after reset()), which would read as "engine down" when nothing was checked.
+   */
+  private readonly dockerUpGauge = new Gauge({
+    name: 'agentdrift_docker_up',
+    help: '1 when the Docker Engine answered the last check (every 15 s), else 0.',
+    registers: [],
+  });
 
   constructor(version: string) {
     collectDefaultMetrics({ register: this.processRegistry });
@@ -72,7 +81,6 @@ export class MetricsExporter {
     og('agentdrift_run_progress_ratio', 'Stored / planned attempts of the run going on (else of the latest run).', ['track']);
     og('agentdrift_budget_exhausted', '1 when the track\'s spend of the day reached budget.dailyUsd.', ['track']);
     og('agentdrift_cost_today_usd', 'Cost of the track\'s attempts that ended today (its schedule\'s time zone), USD.', ['track']);
-    og('agentdrift_docker_up', '1 when the Docker Engine answered the last check (every 15 s), else 0.', []);
     oc('agentdrift_runs_total', 'Runs by the state they ended in (a slot skipped while a run went on counts as skipped).', ['track', 'state']);
     oc('agentdrift_scheduler_missed_runs_total', 'Scheduled slots missed while the daemon was down.', ['track']);
   }
@@ -172,7 +180,11 @@ export class MetricsExporter {
   applyOps(ops: readonly TrackOps[], dockerUp: boolean | null): void {
     for (const g of this.opsGauges.values()) g.reset();
     for (const c of this.opsCounters.values()) c.reset();
-    if (dockerUp !== null) this.og('agentdrift_docker_up').set(dockerUp ? 1 : 0);
+    this.opsRegistry.removeSingleMetric('agentdrift_docker_up');
+    if (dockerUp !== null) {
+      this.dockerUpGauge.set(dockerUp ? 1 : 0);
+      this.opsRegistry.registerMetric(this.dockerUpGauge);
+    }
     const runs = this.opsCounters.get('agentdrift_runs_total') as Counter;
     const missed = this.opsCounters.get('agentdrift_scheduler_missed_runs_total') as Counter;
     for (const o of ops) {
