@@ -6,6 +6,8 @@
  * - On start: runs stored as `running` (the daemon died during them) become `interrupted`; slots missed while the
  *   daemon was down are recorded (agentdrift_scheduler_missed_runs_total) and, with `schedule.catchUp`, the most
  *   recent one runs now; an unfinished run resumes now either way (executeRun resumes the track's unfinished run).
+ * - A timer that fires late while the daemon runs (host suspended, event loop blocked) runs its own slot late and
+ *   records the slots it passed over as missed, the same record as the start-up's.
  * - Control: trigger a run now (refused while one goes on), cancel a run (its containers killed and removed, finished
  *   attempts kept, never resumed), stop everything for a shutdown (runs end `interrupted` and resume on the next start).
  * - Every change of the next slot, of a run's state or progress, and a periodic check of the Docker Engine refresh
@@ -426,15 +428,37 @@ export class Scheduler implements LiveSource, RunControl {
       this.clock.setTimeout(() => {
         if (this.state !== 'running') return;
         // A long wait is cut into timer-sized pieces; a timer may also fire a little early.
-        if (this.clock.now() < slot) return this.wait(track, slot);
+        const now = this.clock.now();
+        if (now < slot) return this.wait(track, slot);
         try {
           this.fire(track, slot);
         } catch (e) {
           this.log.error({ track, err: (e as Error).message }, 'could not handle a scheduled slot');
         }
+        try {
+          this.recordPassedOver(track, slot, now);
+        } catch (e) {
+          this.log.error({ track, err: (e as Error).message }, 'could not record the slots passed over');
+        }
         this.arm(track);
       }, Math.min(delay, MAX_TIMER_MS)),
     );
+  }
+
+  /**
+   * A timer that fired late (the host was suspended, the event loop blocked) has passed over the slots after its own
+   * up to now: they are recorded missed, as the start-up records the slots missed while the daemon was down. The
+   * timer's own slot has run (or been skipped); the next one armed is the first after now.
+   */
+  private recordPassedOver(track: string, slot: number, now: number): void {
+    const missed = this.ctx.schedule(track).slotsBetween(slot, now);
+    if (missed.count === 0) return;
+    const iso = (ms: number | null) => new Date(ms as number).toISOString();
+    const lateS = Math.round((now - slot) / 1000);
+    const reason = `${missed.capped ? 'at least ' : ''}${missed.count} scheduled run(s) from ${iso(missed.first)} to ${iso(missed.last)} passed over: the timer of the slot at ${iso(slot)} fired ${lateS} s late (host suspended or event loop blocked); that slot ran late, these did not run`;
+    recordMissed(this.ctx.store, track, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
+    setCoveredUntil(this.ctx.store, track, now);
+    this.log.warn({ track, missed: missed.count, from: iso(missed.first), to: iso(missed.last), slot: iso(slot), lateMs: now - slot }, 'scheduled runs passed over while the timer was late');
   }
 
   /** A slot came: run the track, or record the slot skipped when its run is still going. */

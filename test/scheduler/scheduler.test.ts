@@ -128,6 +128,49 @@ describe('the scheduler', () => {
     expect(s.t.ctx.ops('daily').missedRuns).toBe(3);
   });
 
+  it('records the slots a late timer passed over (host suspended, event loop blocked) as missed, runs its own slot, re-arms after now', async () => {
+    const s = setup([{ name: 'hourly', schedule: { cron: '0 * * * *', timezone: 'UTC' } }], '2026-01-01T12:00:30Z');
+    await s.scheduler.start();
+    // On time: nothing missed.
+    await s.clock.advanceTo(at('2026-01-01T13:00:00Z'));
+    expect(s.runs.calls).toHaveLength(1);
+    s.runs.calls[0]!.finish();
+    await flush();
+    expect(s.t.ctx.ops('hourly').missedRuns).toBe(0);
+
+    // The host sleeps from before 14:00 to 16:30: the 14:00 timer fires at 16:30, past the 15:00 and 16:00 slots.
+    s.clock.t = at('2026-01-01T16:30:00Z');
+    await s.clock.advance(0);
+    expect(s.runs.calls.map((c) => c.trigger)).toEqual(['scheduler', 'scheduler']);
+    const { lastMissed } = await import('../../src/scheduler/records.ts');
+    const missed = lastMissed(s.t.ctx.store, 'hourly')!;
+    expect(missed).toMatchObject({ count: 2, fromMs: at('2026-01-01T15:00:00Z'), toMs: at('2026-01-01T16:00:00Z'), at: at('2026-01-01T16:30:00Z') });
+    expect(missed.reason).toContain('the timer of the slot at 2026-01-01T14:00:00.000Z fired 9000 s late');
+    let m = await s.metrics();
+    expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'hourly' })).toBe(2);
+    expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'hourly' })).toBe(secs('2026-01-01T17:00:00Z'));
+    expect(s.t.logs.join('')).toContain('scheduled runs passed over while the timer was late');
+
+    // Late again while that run still goes: the timer's slot is skipped, the one it passed over missed.
+    s.clock.t = at('2026-01-01T18:00:05Z');
+    await s.clock.advance(0);
+    expect(s.runs.calls).toHaveLength(2);
+    expect(s.t.ctx.store.latestRun('hourly', ['skipped'])).toMatchObject({ startedAt: '2026-01-01T17:00:00.000Z' });
+    expect(lastMissed(s.t.ctx.store, 'hourly')).toMatchObject({ count: 1, fromMs: at('2026-01-01T18:00:00Z'), toMs: at('2026-01-01T18:00:00Z') });
+    m = await s.metrics();
+    expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'hourly' })).toBe(3);
+
+    // A restart now finds nothing more missed: the passed-over slots are covered.
+    s.runs.calls[1]!.finish();
+    await flush();
+    await s.scheduler.stop(0);
+    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    scheduler = again;
+    await again.start();
+    expect(s.runs.calls).toHaveLength(2);
+    expect(s.t.ctx.ops('hourly').missedRuns).toBe(3);
+  });
+
   it('records a miss without running it when schedule.catchUp is false', async () => {
     const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC', catchUp: false } }], '2026-01-02T10:00:00Z', {
       before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z')),
