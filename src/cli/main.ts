@@ -134,8 +134,13 @@ export function buildProgram(): Command {
       const ctx = openContext(cmd, { quiet: true });
       try {
         const { describeTasks, formatTaskJson, formatTaskTable, loadDataset, selectTasks } = await import('../dataset/index.ts');
+        const { datasetDownloadReporter } = await import('../runner/fetch-progress.ts');
+        const { fetchLinePrinter } = await import('./progress.ts');
         const source = o.dataset ? { kind: 'file' as const, path: o.dataset } : ctx.track(o.track as string).suite.dataset;
-        const loaded = await loadDataset(source, ctx.config.dataDir);
+        // The listing goes to stdout; how far a first download has come goes to stderr (and the log).
+        const download = datasetDownloadReporter({ log: ctx.log, onFetch: fetchLinePrinter(process.stderr, 2000), reportEveryMs: 0 });
+        const loaded = await loadDataset(source, ctx.config.dataDir, { onProgress: download.onProgress });
+        download.finish();
         let tasks = loaded.tasks;
         if (o.track) {
           const t = ctx.track(o.track);
@@ -177,6 +182,7 @@ export function buildProgram(): Command {
           oracle: o.oracle ?? false,
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
+          onFetch: (p) => progress.fetch(p),
         });
         progress.stop();
         const counted = r.attempted - r.outcomes.infra_error;

@@ -18,6 +18,7 @@ import { imageReference, loadHarnessFiles, type HarnessSource, type Task } from 
 import { attemptLabels, InfraError, KEEP_ALIVE, withInfraRetries, type ContainerRuntime } from '../executor/runtime.ts';
 import { gradeAttempt, type GradeResult } from '../grading/grade.ts';
 import type { AttemptInput } from '../model/types.ts';
+import { imagePullReporter, type FetchProgress } from './fetch-progress.ts';
 
 export const TOOL_DIR = '/opt/agentdrift/bin';
 
@@ -34,6 +35,8 @@ export interface AttemptDeps {
   config: Config;
   credentials: Credentials | null;
   log: Logger;
+  /** Progress of image pulls (throttled; the pulls are logged at info as well). */
+  onFetch?: ((p: FetchProgress) => void) | undefined;
 }
 
 export interface AttemptPlan {
@@ -114,7 +117,9 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
 
   try {
     let t = performance.now();
-    await withInfraRetries(() => runtime.ensureImage(image, { pull: config.docker.pull }), retries, { onRetry });
+    const pull = imagePullReporter(image, { log: deps.log, onFetch: deps.onFetch });
+    await withInfraRetries(() => runtime.ensureImage(image, { pull: config.docker.pull, onProgress: pull.onProgress }), retries, { onRetry });
+    pull.finish();
     timings.imageMs = performance.now() - t;
     t = performance.now();
     let files;

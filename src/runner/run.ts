@@ -21,6 +21,7 @@ import type { AttemptInput, RunState } from '../model/types.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
+import { datasetDownloadReporter, type FetchProgress } from './fetch-progress.ts';
 import { acquireTrackLease, type TrackLease } from './lease.ts';
 import { resolveSuite, type Suite } from './suite.ts';
 
@@ -68,6 +69,8 @@ export interface RunOptions {
   oracle?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: RunProgress) => void;
+  /** Progress of the dataset download and of image pulls, throttled (both are logged at info as well). */
+  onFetch?: (p: FetchProgress) => void;
   /** Called once the run is stored (created, or resumed), before any attempt starts. */
   onStart?: (runId: number, resumed: boolean) => void;
   /** The clock of the budget guard (default: Date.now). */
@@ -164,7 +167,9 @@ async function leasedRun(
   const track = ctx.track(trackName);
   await runtime.ping();
 
-  const suite: Suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log });
+  const download = datasetDownloadReporter({ log, onFetch: opts.onFetch });
+  const suite: Suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log, onProgress: download.onProgress });
+  download.finish();
   for (const r of suite.rejected) log.warn({ index: r.index, task: r.instanceId, reason: r.reason }, 'dataset row rejected');
   const byId = new Map(suite.tasks.map((t) => [t.instanceId, t]));
 
@@ -265,7 +270,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     let result;
     try {
       result = await runAttempt(
-        { runtime, agent: claudeCode, config: ctx.config, credentials, log },
+        { runtime, agent: claudeCode, config: ctx.config, credentials, log, onFetch: opts.onFetch },
         { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal },
       );
     } catch (e) {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { TrackConfig } from '../config/index.ts';
-import { harnessRevision, loadDataset, selectTasks, suiteHash, type DatasetSource, type HarnessSource, type RejectedRow, type Task } from '../dataset/index.ts';
+import { harnessRevision, loadDataset, selectTasks, suiteHash, type DatasetSource, type DownloadProgress, type HarnessSource, type RejectedRow, type Task } from '../dataset/index.ts';
 import type { Store } from '../store/store.ts';
 
 export interface Suite {
@@ -28,12 +28,13 @@ export function harnessSource(track: TrackConfig): HarnessSource {
 export interface SuiteOptions {
   dataDir: string;
   log: Logger;
-  onProgress?: (received: number, total: number | null) => void;
+  /** Progress of the dataset download, when the dataset is not in the cache yet. */
+  onProgress?: (p: DownloadProgress) => void;
 }
 
 /** Loads the dataset, selects the track's tasks and freezes the selection in the store. */
 export async function resolveSuite(store: Store, track: TrackConfig, opts: SuiteOptions): Promise<Suite> {
-  const loaded = await loadDataset(datasetSource(track), opts.dataDir, opts.onProgress ? { onProgress: (p) => opts.onProgress?.(p.receivedBytes, p.totalBytes) } : {});
+  const loaded = await loadDataset(datasetSource(track), opts.dataDir, opts.onProgress ? { onProgress: opts.onProgress } : {});
   const harness = harnessSource(track);
   const harnessCommit = await harnessRevision(harness);
   const tasks = selectTasks(loaded.tasks, { ids: track.suite.ids, exclude: track.suite.exclude, size: track.suite.size, seed: track.suite.seed });
