@@ -332,6 +332,25 @@ export class Store {
     return { runs: rows.map(toRun), total };
   }
 
+  /** The cost (USD) of each of these runs' stored attempts; 0 for a run without any. */
+  runCosts(runIds: readonly number[]): Map<number, number> {
+    const out = new Map<number, number>(runIds.map((id) => [id, 0]));
+    if (!runIds.length) return out;
+    const rows = this.db
+      .prepare(`SELECT run_id AS id, SUM(cost_usd) AS cost FROM attempts WHERE run_id IN (${runIds.map(() => '?').join(',')}) GROUP BY run_id`)
+      .all(...runIds) as { id: number; cost: number }[];
+    for (const r of rows) out.set(r.id, r.cost);
+    return out;
+  }
+
+  /** The cost (USD) and count of the track's attempts that ended in [fromMs, toMs). */
+  attemptCostBetween(track: string, fromMs: number, toMs: number): { costUsd: number; attempts: number } {
+    const id = this.trackId(track);
+    return this.db
+      .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
+      .get(id, fromMs, toMs) as { costUsd: number; attempts: number };
+  }
+
   /** Every run of a track, oldest first, with its attempts (for export). */
   *iterateRunsWithAttempts(track: string): Generator<RunRow & { attempts: AttemptRow[] }> {
     const id = this.trackId(track);

@@ -4,7 +4,7 @@ import type { AppContext } from '../../app/context.ts';
 import { ImportError } from '../../history/format.ts';
 import { importHistoryText } from '../../history/import.ts';
 import type { TrackOps, TrackSnapshot } from '../../metrics/snapshot.ts';
-import { lastMissed } from '../../scheduler/records.ts';
+import { costByDay, lastMissed } from '../../scheduler/records.ts';
 import type { RunRow } from '../../model/types.ts';
 import { finiteOrNull, isoOrNull } from '../../model/values.ts';
 import { baselineSummary } from '../../regression/service.ts';
@@ -158,7 +158,16 @@ export const runBody = z.object({
   suiteHash: z.string().nullable(),
 });
 
-const runsPage = z.object({ runs: z.array(runBody), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+/** A run in a list: with the cost of its stored attempts. */
+const listedRun = runBody.extend({ costUsd: z.number() });
+const runsPage = z.object({ runs: z.array(listedRun), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+const costsQuery = z.object({ days: z.coerce.number().int().min(1).max(366).default(30) });
+const costsBody = z.object({
+  track: z.string(),
+  /** The schedule's time zone: the days are its calendar days, as the daily budget counts them. */
+  timezone: z.string(),
+  days: z.array(z.object({ day: z.string(), from: z.string(), to: z.string(), costUsd: z.number(), attempts: z.number().int() })),
+});
 const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
 const importQuery = z.object({ at: z.string().optional() });
 const importResult = z.object({
@@ -242,7 +251,27 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       ctx.track(req.params.track);
       const { limit, offset } = req.query;
       const page = ctx.store.listRuns(req.params.track, { limit, offset });
-      return { runs: page.runs.map(presentRun), total: page.total, limit, offset };
+      const costs = ctx.store.runCosts(page.runs.map((r) => r.id));
+      return { runs: page.runs.map((r) => ({ ...presentRun(r), costUsd: costs.get(r.id) ?? 0 })), total: page.total, limit, offset };
+    },
+  );
+
+  app.get<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof costsQuery> }>(
+    '/api/tracks/:track/costs',
+    {
+      schema: {
+        tags: ['tracks'],
+        summary: 'Cost per day: the cost and count of the attempts that ended on each of the last `days` days (today included, oldest first), days of the schedule\'s time zone',
+        params: jsonSchema(trackParams),
+        querystring: jsonSchema(costsQuery),
+        response: { 200: jsonSchema(costsBody), 400: jsonSchema(errorBody), ...notFound },
+      },
+    },
+    async (req) => {
+      const t = ctx.track(req.params.track);
+      const tz = t.schedule.timezone;
+      const days = costByDay(ctx.store, t.name, tz, ctx.now(), req.query.days);
+      return { track: t.name, timezone: tz, days: days.map((d) => ({ day: d.day, from: isoOrNull(d.fromMs) as string, to: isoOrNull(d.toMs) as string, costUsd: d.costUsd, attempts: d.attempts })) };
     },
   );
 
