@@ -10,7 +10,6 @@ import type { Baseline } from '../stats/index.ts';
 import type { BaselineInput, BaselineRow, Store } from '../store/store.ts';
 import { DAY_MS } from '../model/values.ts';
 
-
 export class BaselineError extends Error {
   constructor(message: string) {
     super(message);
@@ -96,6 +95,9 @@ export function resolveBaseline(store: Store, track: TrackConfig, now = Date.now
   if (days.length < b.days) return null;
   const first = days[0]!;
   const lastDay = days[b.days - 1]!;
+  // The last of those days is finished once it is over (or a later day has a run): a track that runs several times
+  // a day would otherwise freeze its reference after the first run of that day.
+  if (days.length === b.days && now < (lastDay.day + 1) * DAY_MS) return null;
   const input = buildBaseline(
     store,
     track.name,

@@ -84,8 +84,12 @@ export function evaluateRegression(
   };
 
   // The counted attempts (infra errors left out) of each window, selected once for the pass-rate and usage tests.
+  // Against a reference period, a window is tested only on attempts after it: an attempt in both rows of a task's
+  // 2x2 table would make the two samples overlap (for up to 30 days after the period ends). A fixed p0 has no such
+  // sample, and its windows are the gauges' windows.
   const end = window.endMs;
-  const perWindow = end === null ? [] : WINDOWS.map((w) => ({ window: w.name, facts: countedIn(window.facts, end - w.days * DAY_MS, end) }));
+  const notBefore = row.kind === 'reference' ? row.monitorFromMs : -Infinity;
+  const perWindow = end === null ? [] : WINDOWS.map((w) => ({ window: w.name, facts: countedIn(window.facts, Math.max(end - w.days * DAY_MS, notBefore), end) }));
 
   // Fixed-window tests over the same windows as the pass-rate gauges.
   const windows = perWindow.length

@@ -3,7 +3,7 @@
  * below without one, the baseline API, and the regression series being absent (not zero) until a baseline exists.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importHistoryText } from '../../src/history/import.ts';
 import { buildServer } from '../../src/server/server.ts';
 import { generateRuns, historyDocument, type HistoryRun } from '../helpers/history.ts';
@@ -52,13 +52,45 @@ describe('baseline readiness', () => {
     importRuns('t', generateRuns({ seed: 3, days: 14 }).slice(13));
     text = await t.ctx.exporter.render();
     expect(text).toContain('agentdrift_baseline_ready{track="t"} 1');
+    expect(gauges(text, 'agentdrift_baseline_pass_rate').size).toBe(1);
+    expect(gauges(text, 'agentdrift_cusum_threshold').size).toBe(1);
+    // The windows are tested on attempts after the reference period only, and there are none yet.
+    expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(0);
+    // Right after the baseline period nothing has been monitored yet.
+    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+    importRuns('t', generateRuns({ seed: 3, days: 15 }).slice(14));
+    text = await t.ctx.exporter.render();
     expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(3);
+    expect(t.ctx.snapshot('t').regression.windows.map((w) => [w.method, w.n])).toEqual([['cmh', 50], ['cmh', 50], ['cmh', 50]]);
     const baselines = t.ctx.store.listBaselines('t');
     expect(baselines).toHaveLength(1);
     expect(baselines[0]).toMatchObject({ kind: 'reference', createdBy: 'auto', reason: "the track's first 14 finished days" });
     expect(Object.values(baselines[0]!.perTask!).reduce((s, c) => s + c.trials, 0)).toBe(14 * 50);
-    // Right after the baseline period nothing has been monitored yet.
-    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+  });
+});
+
+describe('the auto baseline', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('freezes only once its 14th day is over, so a track that runs several times a day keeps that whole day', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-14T12:00:00Z'));
+    t = makeContext({ tracks: [{ name: 't' }] });
+    // days 2026-01-01 .. 2026-01-14, the last one still going on
+    importRuns('t', generateRuns({ seed: 5, days: 14 }));
+    expect(t.ctx.snapshot('t').regression.baseline).toBeNull();
+    expect(t.ctx.store.listBaselines('t')).toHaveLength(0);
+    vi.setSystemTime(new Date('2026-01-15T00:00:01Z'));
+    t.ctx.refresh('t');
+    expect(t.ctx.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
+  });
+
+  it('freezes as soon as a run of a later day exists', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-01-15T12:00:00Z'));
+    t = makeContext({ tracks: [{ name: 't' }] });
+    importRuns('t', generateRuns({ seed: 5, days: 15 }));
+    expect(t.ctx.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
   });
 });
 
@@ -117,8 +149,8 @@ describe('baselines set by config, API and CLI', () => {
     const token = 'baseline-token-0123456789';
     t = makeContext({ tracks: [{ name: 't' }] }, { AGENTDRIFT_API_TOKEN: token });
     app = await buildServer(t.ctx);
-    const runs = generateRuns({ seed: 11, days: 20, dropFromDay: 14, drop: 0.2 });
-    importRuns('t', runs);
+    const runs = generateRuns({ seed: 11, days: 21, dropFromDay: 14, drop: 0.2 });
+    importRuns('t', runs.slice(0, 20));
     expect(t.ctx.snapshot('t').regression.cusum!.statistic).toBeGreaterThan(0);
     const headers = { authorization: `Bearer ${token}` };
     const put = (payload: Record<string, unknown>, h: Record<string, string> = headers) => app!.inject({ method: 'PUT', url: '/api/tracks/t/baseline', payload, headers: h });
@@ -143,7 +175,11 @@ describe('baselines set by config, API and CLI', () => {
     const detail = (await app.inject('/api/tracks/t')).json();
     expect(detail.statistics).toMatchObject({ baselineReady: true, baseline: { createdBy: 'alice' }, cusum: { statistic: 0 } });
     expect(detail.statistics.windows).toHaveLength(3);
-    expect(detail.statistics.windows[0]).toHaveProperty('method', 'cmh');
-    expect(detail.statistics.usage.length).toBe(18);
+    // Nothing after the new reference period yet: no window has an attempt to test against it.
+    expect(detail.statistics.windows.map((w: { n: number }) => w.n)).toEqual([0, 0, 0]);
+    importRuns('t', runs.slice(20));
+    const next = (await app.inject('/api/tracks/t')).json();
+    expect(next.statistics.windows.map((w: { method: string; n: number }) => [w.method, w.n])).toEqual([['cmh', 50], ['cmh', 50], ['cmh', 50]]);
+    expect(next.statistics.usage.length).toBe(18);
   });
 });
