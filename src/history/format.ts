@@ -231,15 +231,14 @@ function parseMargin(raw: object, opts: ParseOptions): ParsedHistory {
       endedAt: new Date(start + (runtime ?? 0)).toISOString(),
     });
   });
-  // A run with nothing that counts would still be a "completed" run: it would move window ends and last_success.
-  const countable = attempts.filter((a) => a.outcome !== 'infra_error').length;
-  if (countable === 0) {
+  // A run with no attempt would still be a "completed" run: it would move window ends and last_success. A run of
+  // infra failures only is kept: it is what that day was, and the infra error series should show it.
+  if (attempts.length === 0) {
     const total = parsed.data.instances.length;
-    const infra = attempts.length;
     problems.push(
       total === 0
-        ? 'instances: got an empty list; expected at least one instance that succeeded or test_failed'
-        : `instances: got ${total} instance(s), ${canceled} canceled and ${infra} infra_failed; expected at least one that succeeded or test_failed`,
+        ? 'instances: got an empty list; expected at least one instance that succeeded, test_failed or infra_failed'
+        : `instances: got ${total} instance(s), all canceled; expected at least one that succeeded, test_failed or infra_failed`,
     );
   }
   if (problems.length) throw new ImportError(`${opts.fileName} was rejected; nothing from it was stored`, problems);

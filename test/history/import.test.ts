@@ -134,13 +134,12 @@ describe('import and export', () => {
       expect(marginRunTime('/x/results.json', '2026-01-30T22:00:00-05:00')).toBe('2026-01-31T03:00:00.000Z');
     });
 
-    it('rejects a results.json with no countable instance and stores nothing of it', () => {
+    it('rejects a results.json with no instance but canceled ones and stores nothing of it; infra failures alone are kept', () => {
       t = makeContext({ tracks: [{ name: 'peer' }] });
       const at = '2026-03-15T03:15:00Z';
       const cases: [string, unknown[], string][] = [
-        ['empty', [], 'instances: got an empty list; expected at least one instance that succeeded or test_failed'],
-        ['canceled', [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'canceled' }], 'instances: got 2 instance(s), 2 canceled and 0 infra_failed'],
-        ['infra', [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'infra_failed' }], 'instances: got 2 instance(s), 1 canceled and 1 infra_failed'],
+        ['empty', [], 'instances: got an empty list; expected at least one instance that succeeded, test_failed or infra_failed'],
+        ['canceled', [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'canceled' }], 'instances: got 2 instance(s), all canceled'],
       ];
       for (const [name, instances, problem] of cases) {
         const e = importError(() => importHistoryText(t.ctx, 'peer', JSON.stringify({ instances }), { fileName: `${name}.json`, at }));
@@ -148,9 +147,10 @@ describe('import and export', () => {
         expect(e.problems).toEqual([expect.stringContaining(problem)]);
       }
       expect(t.ctx.store.listRuns('peer', { limit: 5, offset: 0 }).runs).toHaveLength(0);
-      // One countable instance is enough.
-      const ok = importHistoryText(t.ctx, 'peer', JSON.stringify({ instances: [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'test_failed' }] }), { fileName: 'ok.json', at });
-      expect(ok).toMatchObject({ runsStored: 1, attemptsStored: 1 });
+      // A day of infra failures is a run of infra errors (the infra error ratio shows it), and one instance is enough.
+      const infra = importHistoryText(t.ctx, 'peer', JSON.stringify({ instances: [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'infra_failed' }] }), { fileName: 'infra.json', at });
+      expect(infra).toMatchObject({ runsStored: 1, attemptsStored: 1 });
+      expect(t.ctx.snapshot('peer').windows.find((w) => w.window === '1d')).toMatchObject({ attempts: 0, infraErrorRatio: 1 });
     });
 
     it('rejects an unknown final_state with the instance index', () => {
