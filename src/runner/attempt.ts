@@ -146,7 +146,9 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
         costUsd: r.costUsd,
         turns: r.turns,
         toolCalls: r.toolCalls,
-        agentDurationMs: Math.round(agentRun.durationMs),
+        // The CLI's own account (the result event's duration_ms) when it ended by itself; the exec's wall time when
+        // there is no result (killed at the timeout, crashed). The API share (duration_api_ms) has no column yet.
+        agentDurationMs: Math.round(r.durationMs ?? agentRun.durationMs),
         patchBytes: agentRun.patchBytes,
         transcriptPath: agentRun.transcriptPath,
       };

@@ -116,7 +116,12 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     // The key reached the API and nothing else: not the transcript, the log or the store.
     expect(fake.mainRequests()[0]!.headers['x-api-key']).toBe(API_KEY);
     const { readTranscript } = await import('../../src/agent/index.ts');
-    expect(await readTranscript(a!.transcriptPath!)).not.toContain(API_KEY);
+    const transcript = await readTranscript(a!.transcriptPath!);
+    expect(transcript).not.toContain(API_KEY);
+    // The agent's duration is the CLI's own (the result event's duration_ms), not the exec's wall time around it.
+    const resultEvent = transcript.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type?: string; duration_ms?: number }).find((e) => e.type === 'result');
+    expect(resultEvent?.duration_ms).toBeGreaterThan(0);
+    expect(a!.agentDurationMs).toBe(resultEvent!.duration_ms);
     expect(t.logs.join('')).not.toContain(API_KEY);
     expect(JSON.stringify(t.ctx.store.db.prepare('SELECT * FROM attempts').all())).not.toContain(API_KEY);
     expect(await managedContainers()).toBe(0);
@@ -161,7 +166,10 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     const r2 = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r2.outcomes).toMatchObject({ timeout: 1 });
     expect(Date.now() - started).toBeLessThan(60_000);
-    expect(t.ctx.store.attemptsOfRun(r2.runId!)[0]!.reason).toContain('container killed');
+    const timedOut = t.ctx.store.attemptsOfRun(r2.runId!)[0]!;
+    expect(timedOut.reason).toContain('container killed');
+    // No result event: the duration is the measured wall time, at least the 6 s limit.
+    expect(timedOut.agentDurationMs).toBeGreaterThanOrEqual(6000);
     expect(await managedContainers()).toBe(0);
   });
 
