@@ -9,6 +9,8 @@ export interface PanelQuery {
   refId: string;
   expr: string;
   instant: boolean;
+  /** Grafana's legendFormat, when the target has one (its `{{label}}`s name labels the result must carry). */
+  legend?: string;
 }
 
 type AnyPanel = { title?: string; targets?: unknown[]; panels?: AnyPanel[] };
@@ -17,9 +19,11 @@ export function panelQueries(db: dashboard.Dashboard): PanelQuery[] {
   const out: PanelQuery[] = [];
   const visit = (p: AnyPanel) => {
     for (const t of p.targets ?? []) {
-      const q = t as { expr?: unknown; refId?: unknown; instant?: unknown };
+      const q = t as { expr?: unknown; refId?: unknown; instant?: unknown; legendFormat?: unknown };
       if (typeof q.expr !== 'string') throw new Error(`panel "${p.title}": target without a PromQL expr`);
-      out.push({ panel: p.title ?? '', refId: String(q.refId ?? ''), expr: q.expr, instant: q.instant === true });
+      const pq: PanelQuery = { panel: p.title ?? '', refId: String(q.refId ?? ''), expr: q.expr, instant: q.instant === true };
+      if (typeof q.legendFormat === 'string') pq.legend = q.legendFormat;
+      out.push(pq);
     }
     for (const inner of p.panels ?? []) visit(inner);
   };

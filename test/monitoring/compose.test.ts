@@ -141,7 +141,7 @@ describe('Dockerfile', () => {
   const text = readRepo('Dockerfile');
   const froms = [...text.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1], stage: m[2] }));
 
-  it('builds in one stage with npm ci and npm run build, and runs on node:20-bookworm-slim', () => {
+  it('builds in two stages: a build stage runs npm ci, npm run build and prunes dev dependencies, node:20-bookworm-slim runs dist/', () => {
     expect(froms.length).toBe(2);
     expect(froms[0]?.stage).toBe('build');
     expect(froms[1]?.image).toBe('node:20-bookworm-slim');

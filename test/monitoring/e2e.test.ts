@@ -7,15 +7,21 @@
  *  1. Two tracks: `steady` imported (CLI) with a no-drop history. Nothing pages, nothing opens a ticket.
  *  2. `drop` gets a history with a real 20-point drop (and 1.6x usage) through the API: AgentDriftPassRateRegression
  *     reaches the pager, the 7d drop and the usage rise reach the ticket receiver; `steady` stays quiet.
- *  3. Every PromQL expression of the dashboard returns data from this Prometheus.
+ *  3. Every PromQL expression of the dashboard returns data from this Prometheus, for every value of every template
+ *     variable it uses: each track `$track` offers (as Prometheus lists them) and each `$window` (1d, 7d, 30d).
  *  4. Stopping agentdrift pages AgentDriftDown, and Alertmanager inhibits the regression alerts, which keep firing.
+ *
+ * Needs a running Docker Engine at /var/run/docker.sock (the daemon's default `docker.socketPath`). The daemon pings
+ * it every 15 s and exports agentdrift_docker_up; without an engine that is 0, AgentDriftDockerDown pages in test 1
+ * and inhibits the regression alerts, so tests 1, 2 and 4 fail. The first test checks that the engine answers before
+ * anything else, so a missing engine fails with that message.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOverview } from '../../grafana/src/dashboard.ts';
-import { expandVariables, panelQueries } from '../../grafana/src/queries.ts';
+import { panelQueries } from '../../grafana/src/queries.ts';
 import { runCli, startDaemon, type Daemon } from '../helpers/cli.ts';
 import { generateRuns, historyDocument } from '../helpers/history.ts';
 import {
@@ -31,6 +37,7 @@ import {
   type Running,
   type Webhook,
 } from '../helpers/prometheus.ts';
+import { expandedQueries, failingQueries, variableValues } from './dashboard-queries.ts';
 
 const TOKEN = 'e2e-token-0123456789abcdef';
 const DAY = 86_400_000;
@@ -110,6 +117,9 @@ describe('end to end: agentdrift -> Prometheus -> Alertmanager -> webhook', () =
   });
 
   it('a no-drop history pages nobody and opens no ticket', async () => {
+    // The precondition stated in the header: agentdrift reaches its Docker Engine (else AgentDriftDockerDown pages).
+    await waitFor('agentdrift_docker_up == 1: this test needs a running Docker Engine at /var/run/docker.sock', async () =>
+      (await query(prom.url, 'agentdrift_docker_up == 1')).length === 1, 30_000);
     // The baseline is ready and the CUSUM, evaluated by the recording rule, is below its threshold.
     await waitFor('the steady track\'s baseline in Prometheus', async () => (await query(prom.url, 'agentdrift_baseline_ready{track="steady"} == 1')).length === 1);
     const ratio = await waitFor('agentdrift:cusum:ratio of the steady track', async () => (await query(prom.url, 'agentdrift:cusum:ratio{track="steady"}'))[0]);
@@ -149,24 +159,25 @@ describe('end to end: agentdrift -> Prometheus -> Alertmanager -> webhook', () =
     expect(hook.firing().filter((f) => f.labels.window === '1d')).toEqual([]);
   });
 
-  it('every PromQL expression of the dashboard returns data', async () => {
+  it('every PromQL expression of the dashboard returns data, for every track and every window', async () => {
     const exposed = new Set((await query(prom.url, 'count by (__name__) ({job="agentdrift", __name__=~"agentdrift_.*"})')).map((s) => s.metric.__name__));
     // What the daemon does not export yet is exactly the list above (update it as the daemon grows).
     expect(CONTRACT.filter((m) => !exposed.has(m))).toEqual(NOT_YET_EXPORTED);
-    const queries = panelQueries(buildOverview());
-    const empty: string[] = [];
-    let ran = 0;
-    for (const track of ['steady', 'drop']) {
-      for (const q of queries) {
-        const names = q.expr.match(/agentdrift_[a-z0-9_]+/g) ?? [];
-        if (names.length > 0 && names.every((n) => NOT_YET_EXPORTED.includes(n))) continue;
-        const expr = expandVariables(q.expr, { track, window: '7d' });
-        ran++;
-        if ((await query(prom.url, expr)).length === 0) empty.push(`${track}: ${q.panel} / ${q.refId}: ${expr}`);
-      }
+    const db = buildOverview();
+    // The values Grafana offers: $track from its label_values() query against this Prometheus, $window from its list.
+    const values = await variableValues(prom.url, db);
+    expect(values).toEqual({ track: ['drop', 'steady'], window: ['1d', '7d', '30d'] });
+    const queries = expandedQueries(db, values).filter((q) => {
+      const names = q.expr.match(/agentdrift_[a-z0-9_]+/g) ?? [];
+      return !(names.length > 0 && names.every((n) => NOT_YET_EXPORTED.includes(n)));
+    });
+    // Each query of the dashboard is run, and with every combination of the variables it uses.
+    expect(new Set(queries.map((q) => `${q.panel}/${q.refId}`)).size).toBe(panelQueries(db).length);
+    for (const window of values.window ?? []) {
+      for (const track of values.track ?? []) expect(queries.some((q) => q.vars.window === window && q.vars.track === track), `${track} ${window}`).toBe(true);
     }
-    expect(empty).toEqual([]);
-    expect(ran).toBeGreaterThan(60);
+    expect(queries.length).toBeGreaterThan(100);
+    expect(await failingQueries(prom.url, queries)).toEqual([]);
   });
 
   it('stopping agentdrift pages AgentDriftDown and inhibits the regression alerts', async () => {

@@ -1,7 +1,8 @@
 /**
  * The dashboard as code: the committed JSON is exactly what grafana/src builds, every panel reads the `datasource`
- * variable, every query is valid PromQL (checked by promtool) and the metrics contract is on the dashboard. Running
- * the queries against a real Prometheus is the end-to-end test's job (it uses dashboardQueries() below).
+ * variable, every query is valid PromQL for every value of every template variable (checked by promtool) and the
+ * metrics contract is on the dashboard. Running the queries against a real Prometheus is the job of alert-path.test.ts
+ * and e2e.test.ts (through dashboard-queries.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { parse, stringify } from 'yaml';
 import { render, DASHBOARD_FILES } from '../../grafana/src/build.ts';
 import { buildOverview, DASHBOARD_UID } from '../../grafana/src/dashboard.ts';
 import { expandVariables, panelQueries, variableQueries } from '../../grafana/src/queries.ts';
+import { customValues, expandedQueries, substitutedVariables } from './dashboard-queries.ts';
 import { readRepo, run, shippedRules } from './tools.ts';
 
 type Panel = {
@@ -94,6 +96,28 @@ describe('grafana dashboards', () => {
     expect(missing).toEqual([]);
   });
 
+  it('every field override names a series its panel\'s queries draw (legend, refId or regexp on a legend)', () => {
+    type Override = { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] };
+    const withOverrides = (panels as unknown as (Panel & { fieldConfig?: { overrides?: Override[] }; targets?: { refId?: string; legendFormat?: string }[] })[])
+      .filter((p) => (p.fieldConfig?.overrides ?? []).length > 0);
+    expect(withOverrides.length).toBeGreaterThanOrEqual(6);
+    const problems: string[] = [];
+    for (const p of withOverrides) {
+      // A series name as Grafana draws it: the legend with each {{label}} filled in by some value.
+      const names = (p.targets ?? []).map((t) => (t.legendFormat ?? '').replace(/\{\{\s*\w+\s*\}\}/g, 'x'));
+      const refIds = (p.targets ?? []).map((t) => t.refId);
+      for (const o of p.fieldConfig?.overrides ?? []) {
+        const { id, options } = o.matcher;
+        const ok = id === 'byName' ? names.includes(options) : id === 'byFrameRefID' ? refIds.includes(options) : id === 'byRegexp' ? names.some((n) => new RegExp(options).test(n)) : false;
+        if (!ok) problems.push(`${p.title}: override ${id} "${options}" matches none of ${JSON.stringify(id === 'byFrameRefID' ? refIds : names)}`);
+        for (const prop of o.properties) {
+          if (prop.id === 'custom.fillBelowTo' && !names.includes(String(prop.value))) problems.push(`${p.title}: fillBelowTo "${String(prop.value)}" is no series of the panel`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('every recording rule a query uses is defined in the shipped rules', () => {
     const recorded = new Set(shippedRules().records.map((r) => r.record));
     const used = new Set(panelQueries(db).flatMap((q) => q.expr.match(/agentdrift:[a-z0-9_:]+/g) ?? []));
@@ -101,14 +125,18 @@ describe('grafana dashboards', () => {
     for (const u of used) expect(recorded.has(u), `${u} is not a recording rule`).toBe(true);
   });
 
-  it('every query is valid PromQL once its variables are filled in (promtool check rules)', () => {
-    const queries = panelQueries(db);
-    expect(queries.length).toBeGreaterThan(30);
+  it('every query is valid PromQL once its variables are filled in, with every window (promtool check rules)', () => {
+    expect(panelQueries(db).length).toBeGreaterThan(30);
+    const [track, window] = substitutedVariables(db);
+    expect([track?.name, window?.name]).toEqual(['track', 'window']);
+    if (!window) throw new Error('no window variable');
+    const queries = expandedQueries(db, { track: ['claude-code'], window: customValues(window) });
+    expect(new Set(queries.map((q) => q.vars.window).filter(Boolean))).toEqual(new Set(['1d', '7d', '30d']));
     const rules = {
       groups: [
         {
           name: 'dashboard-queries',
-          rules: queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: expandVariables(q.expr, { track: 'claude-code', window: '7d' }) })),
+          rules: queries.map((q, i) => ({ record: `dashboard_query_${i}`, expr: q.promql })),
         },
       ],
     };
