@@ -125,6 +125,12 @@ async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal |
   if (error) throw error.reason;
 }
 
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  const y = new Set(b);
+  return x.size === y.size && [...x].every((id) => y.has(id));
+}
+
 /** Whether the track's spend of the day (in its time zone) has reached its daily budget. */
 export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: number): { reached: boolean; spentUsd: number; limitUsd: number | null } {
   const track = ctx.track(trackName);
@@ -188,6 +194,14 @@ async function leasedRun(
       finishRun(ctx.store, unfinished.id, 'failed', `could not resume: ${why}`);
       ctx.refresh(trackName);
       throw new RunFailedError(unfinished.id, new RunError(`run ${unfinished.id} of ${trackName} ${why}; it is marked failed`));
+    }
+    if (opts.taskIds?.length && !sameSet(opts.taskIds, plan.taskIds)) {
+      // Resuming would run the plan of that run, not the tasks asked for: say so rather than ignore the selection.
+      // The same selection again (the command that was interrupted, run once more) resumes as usual.
+      throw new RunError(
+        `run ${unfinished.id} of ${trackName} is unfinished (${unfinished.state}) and would be resumed with its own ${plan.taskIds.length} task(s), ` +
+          `so the task selection (--tasks) does not apply; run without --tasks to finish run ${unfinished.id} first, or cancel it through the daemon (agentdrift cancel ${unfinished.id})`,
+      );
     }
     runId = unfinished.id;
     taskIds = plan.taskIds;

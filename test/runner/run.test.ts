@@ -195,6 +195,31 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('refuses a task selection that the unfinished run it would resume does not have, and resumes with the same one', async () => {
+    const [median, clamp] = [byName('calc-median'), byName('calc-clamp')];
+    fake = await startFakeAnthropic(scripted(applyGold));
+    t = context({ ids: [median.instanceId, clamp.instanceId] });
+    const { ctx } = t;
+    ctx.store.ensureTrack({ name: 'fx', agent: 'claude-code', model: 'claude-sonnet-4-5' });
+    const runId = ctx.store.createRun(
+      { track: 'fx', state: 'interrupted', trigger: 'cli', reason: 'killed', startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
+      { taskIds: [median.instanceId], samples: 1 },
+    );
+    const e = await executeRun(ctx, runtime, 'fx', { trigger: 'cli', taskIds: [clamp.instanceId] }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).name).toBe('RunError');
+    expect((e as Error).message).toContain(`run ${runId} of fx is unfinished (interrupted)`);
+    expect((e as Error).message).toContain('the task selection (--tasks) does not apply');
+    // Nothing was touched: the run is still waiting to be resumed, no attempt was made.
+    expect(ctx.store.getRun(runId)!.state).toBe('interrupted');
+    expect(ctx.store.attemptsOfRun(runId)).toHaveLength(0);
+    expect(fake.mainRequests()).toHaveLength(0);
+
+    // The same selection as the unfinished run's plan (the interrupted command, given again) resumes it.
+    const r = await executeRun(ctx, runtime, 'fx', { trigger: 'cli', taskIds: [median.instanceId] });
+    expect(r).toMatchObject({ runId, resumed: true, state: 'completed', attempted: 1, outcomes: { resolved: 1 } });
+  });
+
   it('names a malformed dataset row in agentdrift tasks, and lists the good ones', async () => {
     const cfg = path.join(dir, 'tasks.yaml');
     writeFileSync(cfg, `dataDir: data-tasks\ndocker:\n  imageRepository: ${FIXTURE_IMAGE_REPOSITORY}\n`);
