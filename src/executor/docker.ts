@@ -11,6 +11,9 @@ import {
   InfraError,
   LABEL_MANAGED,
   LABEL_ROLE,
+  LABEL_VOLUME,
+  ROLE_VOLUME_FILL,
+  VOLUME_FILL_GRACE_MS,
   type ContainerHandle,
   type ContainerRuntime,
   type ContainerSpec,
@@ -32,6 +35,8 @@ export interface DockerRuntimeOptions {
   docker?: Docker;
   /** How long `ping` waits for an answer; default 5 s. */
   pingTimeoutMs?: number;
+  /** Age from which another process's volume-fill container counts as a leftover; default VOLUME_FILL_GRACE_MS. */
+  volumeFillGraceMs?: number;
 }
 
 /** Name of the file marking a tool volume as completely filled, at the volume root. */
@@ -214,6 +219,7 @@ function readTarFiles(stream: NodeJS.ReadableStream, select: (name: string) => s
 export class DockerRuntime implements ContainerRuntime {
   readonly docker: Docker;
   private readonly pingTimeoutMs: number;
+  private readonly volumeFillGraceMs: number;
   private readonly volumeFills = new Map<string, Promise<void>>();
   /**
    * Content key and creation time of each tool volume this process has filled or verified: a later call only
@@ -224,6 +230,7 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Docker(options.socketPath ? { socketPath: options.socketPath } : undefined);
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5000;
+    this.volumeFillGraceMs = options.volumeFillGraceMs ?? VOLUME_FILL_GRACE_MS;
   }
 
   async ping(): Promise<void> {
@@ -552,14 +559,12 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async removeLeftovers(labels: Record<string, string> = { [LABEL_MANAGED]: 'true' }): Promise<number> {
-    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-    if (selector.length === 0) throw new TypeError('removeLeftovers needs at least one label');
-    let list: Docker.ContainerInfo[];
-    try {
-      list = await this.docker.listContainers({ all: true, filters: { label: selector } });
-    } catch (e) {
-      throw toInfraError(e, 'remove_failed', 'listing leftover containers');
+  async removeLeftovers(labels: Record<string, string> = { [LABEL_MANAGED]: 'true' }, options: { olderThanMs?: number } = {}): Promise<number> {
+    let list = await this.listLabelled(labels);
+    if (options.olderThanMs !== undefined) {
+      const cutoff = Date.now() - options.olderThanMs;
+      // The engine gives creation times in whole seconds.
+      list = list.filter((c) => c.Created * 1000 <= cutoff);
     }
     let removed = 0;
     for (const info of list) {
@@ -567,6 +572,32 @@ export class DockerRuntime implements ContainerRuntime {
       removed++;
     }
     return removed;
+  }
+
+  private async listLabelled(labels: Record<string, string>): Promise<Docker.ContainerInfo[]> {
+    const selector = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+    if (selector.length === 0) throw new TypeError('removeLeftovers needs at least one label');
+    try {
+      return await this.docker.listContainers({ all: true, filters: { label: selector } });
+    } catch (e) {
+      throw toInfraError(e, 'remove_failed', 'listing leftover containers');
+    }
+  }
+
+  /**
+   * Before a volume is removed for a refill: fill containers of it left by a crashed process would keep it "in use"
+   * forever, so those past the grace age are removed; a younger one is another process filling it now, which is
+   * waited for (up to the grace age). Returns whether one was waited for (the volume may be complete now).
+   */
+  private async clearVolumeFills(name: string): Promise<boolean> {
+    const labels = { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: ROLE_VOLUME_FILL, [LABEL_VOLUME]: name };
+    let waited = false;
+    for (;;) {
+      await this.removeLeftovers(labels, { olderThanMs: this.volumeFillGraceMs });
+      if ((await this.listLabelled(labels)).length === 0) return waited;
+      waited = true;
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   ensureToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions): Promise<void> {
@@ -587,7 +618,7 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  private async fillToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions): Promise<void> {
+  private async fillToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions, settled = false): Promise<void> {
     const stats = new Map<string, { size: number; mtimeMs: number }>();
     for (const f of Object.values(files)) {
       if ('sourcePath' in f && !stats.has(f.sourcePath)) {
@@ -622,7 +653,7 @@ export class DockerRuntime implements ContainerRuntime {
     const helper = async <T>(fn: (c: ContainerHandle) => Promise<T>): Promise<T> => {
       const c = await this.createContainer({
         image: options.helperImage,
-        labels: { ...labels, [LABEL_ROLE]: 'volume-fill' },
+        labels: { ...labels, [LABEL_ROLE]: ROLE_VOLUME_FILL, [LABEL_VOLUME]: name },
         entrypoint: ['/agentdrift-never-started'],
         networkMode: 'none',
         mounts: [{ volume: name, target: mountPoint, readOnly: false }],
@@ -648,7 +679,9 @@ export class DockerRuntime implements ContainerRuntime {
           return;
         }
       }
-      // Partly filled, or filled with other content: start again from an empty volume.
+      // Partly filled, or filled with other content: start again from an empty volume, once no fill container
+      // holds it. If another process was filling it, look again: it may be complete now.
+      if ((await this.clearVolumeFills(name)) && !settled) return this.fillToolVolume(name, files, options, true);
       try {
         await this.docker.getVolume(name).remove();
       } catch (e) {

@@ -17,6 +17,14 @@ export const LABEL_RUN = 'agentdrift.run';
 export const LABEL_ATTEMPT = 'agentdrift.attempt';
 /** What the container is for: 'agent', 'grading', 'volume-fill', ... (free text). */
 export const LABEL_ROLE = 'agentdrift.role';
+/** The throwaway containers that fill or check a tool volume carry role ROLE_VOLUME_FILL and the volume's name here. */
+export const LABEL_VOLUME = 'agentdrift.volume';
+export const ROLE_VOLUME_FILL = 'volume-fill';
+/**
+ * A volume-fill container this old is a leftover (its process crashed): a fill copies one CLI binary and takes
+ * seconds, while a younger one may be another process's fill going on (fills are not tied to a track).
+ */
+export const VOLUME_FILL_GRACE_MS = 2 * 60_000;
 
 /** The labels of one attempt's container: managed + track + run + attempt (+ role). */
 export function attemptLabels(a: { track: string; run: string | number; attempt: string | number; role?: string }): Record<string, string> {
@@ -214,10 +222,10 @@ export interface ContainerRuntime {
   /** Removes the container (and its anonymous volumes); no error when it is already gone. */
   remove(container: ContainerHandle, options?: { force?: boolean }): Promise<void>;
   /**
-   * Force-removes every container carrying all the given labels (default `agentdrift.managed=true`); returns how
-   * many were removed.
+   * Force-removes every container carrying all the given labels (default `agentdrift.managed=true`), or with
+   * `olderThanMs` only those created at least that long ago; returns how many were removed.
    */
-  removeLeftovers(labels?: Record<string, string>): Promise<number>;
+  removeLeftovers(labels?: Record<string, string>, options?: { olderThanMs?: number }): Promise<number>;
   /**
    * Makes sure the named volume holds `files` (paths relative to the volume root), filling it once: a volume already
    * marked complete for the same content key is left as it is; concurrent calls for one name share the work.

@@ -16,7 +16,7 @@ import type { Credentials } from '../agent/index.ts';
 import { claudeCode } from '../agent/index.ts';
 import type { AppContext } from '../app/context.ts';
 import type { Task } from '../dataset/index.ts';
-import { LABEL_MANAGED, LABEL_TRACK, type ContainerRuntime } from '../executor/runtime.ts';
+import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../executor/runtime.ts';
 import type { AttemptInput, RunState } from '../model/types.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
@@ -259,6 +259,10 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   // Containers of this track left by a crash would hold resources and confuse the engine's view: remove them.
   const removed = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: trackName });
   if (removed) log.info({ removed }, 'removed containers left by an earlier run');
+  // Tool-volume fills belong to no track (one volume serves every track): a fill container past the grace age is
+  // left by a crashed process, and would keep its volume in use so that it could never be refilled.
+  const fills = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_ROLE]: ROLE_VOLUME_FILL }, { olderThanMs: VOLUME_FILL_GRACE_MS });
+  if (fills) log.info({ removed: fills }, 'removed tool-volume fill containers left by a crashed process');
 
   const done = runId === null ? new Set<string>() : ctx.store.attemptKeys(runId);
   const work: { task: Task; sample: number }[] = [];
