@@ -50,7 +50,7 @@ const FOLLOW_UP = 60;
 const DROPS = [0.05, 0.1, 0.2];
 const ALPHA_WARN = 0.01;
 const ALPHA_PEER = 0.05;
-const SEED = 20240601;
+const SEED = Number(process.env.BENCH_SEED ?? 20240601);
 const WINDOWS = [1, 7, 30] as const;
 
 interface Replicate {
