@@ -8,6 +8,7 @@ import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
 import { createLogger } from '../app/log.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
+import { FINISHED_RUN_STATES } from '../model/types.ts';
 import { exportHistory, importHistoryFile } from '../history/import.ts';
 import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
 import { baselineSummary, setBaseline } from '../regression/service.ts';
@@ -76,6 +77,31 @@ export function buildProgram(): Command {
       if (!/^[1-9][0-9]*$/.test(id)) throw new UsageError(`run id: got ${JSON.stringify(id)}; expected a positive integer`);
       const body = await callDaemon(cmd, o, 'POST', `/api/runs/${id}/cancel`);
       console.log(`run ${body.id} of ${body.track} ${body.state}; ${body.progress.done} finished attempt(s) kept`);
+    });
+
+  program
+    .command('status')
+    .description('show a run as a running daemon sees it: state, attempts done of planned, pass so far, cost; --follow until it ends')
+    .argument('<run-id>', 'the run to show')
+    .option('-f, --follow', 'poll until the run has ended (completed, failed, cancelled, budget_exhausted; an interrupted run resumes), printing a line at each change')
+    .option('--interval <seconds>', 'with --follow, seconds between polls', '2')
+    .option('--url <url>', 'the daemon (default: server.host and server.port of the config)')
+    .option('--token <token>', 'API token, sent when given (default: $AGENTDRIFT_API_TOKEN); reading a run needs none')
+    .action(async (id: string, o: { follow?: boolean; interval: string; url?: string; token?: string }, cmd: Command) => {
+      if (!/^[1-9][0-9]*$/.test(id)) throw new UsageError(`run id: got ${JSON.stringify(id)}; expected a positive integer`);
+      const interval = Number(o.interval);
+      if (!(interval >= 0.05 && interval <= 3600)) throw new UsageError(`--interval: got ${JSON.stringify(o.interval)}; expected seconds between 0.05 and 3600`);
+      let last = '';
+      for (;;) {
+        const run = (await callDaemon(cmd, o, 'GET', `/api/runs/${id}`, { tokenRequired: false })) as RunDetailBody;
+        const line = statusLine(run);
+        if (line !== last) console.log(line);
+        last = line;
+        if (!o.follow) return;
+        // An interrupted run is not over: it resumes (when the daemon starts again, or at the track's next run).
+        if ((FINISHED_RUN_STATES as readonly string[]).includes(run.state)) return;
+        await new Promise((r) => setTimeout(r, interval * 1000));
+      }
     });
 
   program
@@ -260,6 +286,23 @@ interface RunStatusBody {
   progress: { done: number; total: number | null };
 }
 
+interface RunDetailBody extends RunStatusBody {
+  live: boolean;
+  costUsd: number;
+  reason: string | null;
+  progress: { done: number; total: number | null; resolved: number };
+  summary: { infraErrors: number };
+}
+
+/** One line of `agentdrift status`: state, attempts stored of planned, pass so far (infra errors not counted), cost. */
+export function statusLine(run: RunDetailBody): string {
+  const { done, total, resolved } = run.progress;
+  const counted = done - run.summary.infraErrors;
+  const pass = counted > 0 ? `${resolved}/${counted} (${((100 * resolved) / counted).toFixed(0)}%)` : '-';
+  const why = run.state !== 'running' && run.state !== 'completed' && run.reason ? ` (${run.reason})` : '';
+  return `run ${run.id} of ${run.track} ${run.state}${run.live ? ' (live)' : ''}: ${done}/${total ?? '?'} attempts, pass so far ${pass}, cost ${run.costUsd.toFixed(2)} USD${why}`;
+}
+
 /** The daemon's address from the config: its listen address, with a wildcard host replaced by the loopback. */
 export function daemonUrl(config: Config): string {
   const { host, port } = config.server;
@@ -267,16 +310,19 @@ export function daemonUrl(config: Config): string {
   return `http://${h}:${port}`;
 }
 
-/** A request to a running daemon; a refusal prints the daemon's message and exits 2. */
-async function callDaemon(cmd: Command, o: { url?: string; token?: string }, method: string, route: string): Promise<RunStatusBody> {
+/**
+ * A request to a running daemon (with the token; for a read, only when there is one); a refusal prints the daemon's
+ * message and exits 2.
+ */
+async function callDaemon(cmd: Command, o: { url?: string; token?: string }, method: string, route: string, opts: { tokenRequired?: boolean } = {}): Promise<RunStatusBody> {
   let base = o.url;
   if (!base) base = daemonUrl(loadConfig({ path: cmd.optsWithGlobals<GlobalOptions>().config }).config);
   const token = o.token ?? process.env.AGENTDRIFT_API_TOKEN;
-  if (!token) throw new UsageError('no API token: set AGENTDRIFT_API_TOKEN (or pass --token)');
+  if (!token && (opts.tokenRequired ?? true)) throw new UsageError('no API token: set AGENTDRIFT_API_TOKEN (or pass --token)');
   const url = new URL(route, base.endsWith('/') ? base : `${base}/`);
   let res: Response;
   try {
-    res = await fetch(url, { method, headers: { authorization: `Bearer ${token}` } });
+    res = await fetch(url, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   } catch (e) {
     throw new UsageError(`no daemon answers at ${url.origin}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
   }

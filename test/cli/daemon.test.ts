@@ -1,8 +1,8 @@
 /**
  * `agentdrift daemon` as a process, with the real engine and the real Claude Code CLI scripted by a fake API:
- * SIGTERM mid-run then restart completes the run with no attempt lost or doubled; `agentdrift trigger` and
- * `agentdrift cancel` against it (a cancel kills the attempt going on within the grace period and keeps the finished
- * ones); a second SIGTERM exits at once.
+ * SIGTERM mid-run then restart completes the run with no attempt lost or doubled; `agentdrift trigger`,
+ * `agentdrift status` (--follow) and `agentdrift cancel` against it (a cancel kills the attempt going on within the
+ * grace period and keeps the finished ones); a second SIGTERM exits at once.
  */
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -109,6 +109,14 @@ describe('the daemon', { timeout: 300_000 }, () => {
       return s.progress.done >= 2 && s;
     }, 120_000);
     expect(before).toMatchObject({ state: 'running', live: true, progress: { total: 6 } });
+    // The same through the CLI, which needs no token to read a run.
+    const status = await runCli(['--config', cfg, 'status', '1', '--url', first.url], { env: { AGENTDRIFT_API_TOKEN: '' } });
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    const shown = /^run 1 of daemon-e2e running \(live\): (\d)\/6 attempts, pass so far (\d)\/(\d) \(\d+%\), cost \d+\.\d\d USD\n$/.exec(status.stdout);
+    expect(shown, status.stdout).not.toBeNull();
+    expect(Number(shown![1])).toBeGreaterThanOrEqual(2);
+    expect(Number(shown![2])).toBe(Number(shown![3]));
     const metrics = await (await fetch(`${first.url}/metrics`)).text();
     expect(series(metrics, 'agentdrift_run_in_progress', { track: TRACK })).toBe(1);
     expect(series(metrics, 'agentdrift_run_progress_ratio', { track: TRACK })).toBeGreaterThan(0);
@@ -126,11 +134,20 @@ describe('the daemon', { timeout: 300_000 }, () => {
     expect(await containers([])).toBe(0);
 
     const second = await daemon();
+    // Followed from the CLI until it ends: the interrupted run is not over, it resumes and completes.
+    const following = runCli(['--config', cfg, 'status', '1', '--follow', '--interval', '0.2', '--url', second.url], { env, timeoutMs: 150_000 });
     const done = await until('the resumed run to complete', async () => {
       const s = await runStatus(second, 1);
       return s.state === 'completed' && s;
     }, 120_000);
     expect(done.progress).toEqual({ done: 6, total: 6, resolved: 6, ratio: 1 });
+    const followed = await following;
+    expect(followed.stderr).toBe('');
+    expect(followed.code).toBe(0);
+    const lines = followed.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.slice(0, -1).every((l) => /^run 1 of daemon-e2e (interrupted|running \(live\)): [0-5]\/6 attempts/.test(l)), followed.stdout).toBe(true);
+    expect(lines.at(-1)).toMatch(/^run 1 of daemon-e2e completed: 6\/6 attempts, pass so far 6\/6 \(100%\), cost \d+\.\d\d USD$/);
     const after = readStore((s) => ({ runs: s.listRuns(TRACK, { limit: 10, offset: 0 }).total, attempts: s.attemptsOfRun(1) }));
     expect(after.runs).toBe(1);
     expect(new Set(after.attempts.map((a) => `${a.taskId}#${a.sampleIndex}`)).size).toBe(6);
@@ -170,6 +187,14 @@ describe('the daemon', { timeout: 300_000 }, () => {
     const again = await runCli(['--config', cfg, 'cancel', '2', '--url', d.url], { env });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('run 2 has already ended (cancelled)');
+    // Following an ended run prints it once, saying how it ended.
+    const ended = await runCli(['--config', cfg, 'status', '2', '--follow', '--url', d.url], { env });
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toMatch(/^run 2 of daemon-e2e cancelled: [1-9]\/6 attempts, pass so far .*, cost \d+\.\d\d USD \(cancelled through the API\)\n$/);
+    const unknown = await runCli(['--config', cfg, 'status', '99', '--url', d.url], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('HTTP 404');
+    expect(unknown.stderr).toContain('no run with id 99');
 
     // The next run is a new one, not run 2 resumed.
     const next = await runCli(['--config', cfg, 'trigger', '--track', TRACK, '--url', d.url], { env });
@@ -179,11 +204,12 @@ describe('the daemon', { timeout: 300_000 }, () => {
   it('a second SIGTERM exits at once, and nothing secret reached the logs', async () => {
     const d = daemons.at(-1)!;
     await until('an agent container of run 3', async () => (await containers([`${LABEL_RUN}=3`, 'agentdrift.role=agent'])) > 0, 60_000);
-    // A request still arriving (its body half sent) holds the first shutdown open: the daemon waits for requests in flight.
+    // A request still arriving (its body half sent) holds the first shutdown open: the daemon waits for requests in
+    // flight. It carries the token: one without it is refused before its body is read, and holds nothing open.
     const { port } = new URL(d.url);
     const socket = connect(Number(port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
-    socket.write(`POST /api/tracks/${TRACK}/import HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"format":`);
+    socket.write(`POST /api/tracks/${TRACK}/import HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"format":`);
     try {
       await new Promise((r) => setTimeout(r, 200));
       d.child.kill('SIGTERM');
@@ -213,5 +239,14 @@ describe('the daemon', { timeout: 300_000 }, () => {
     const bad = await runCli(['--config', cfg, 'cancel', 'seven'], { env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('run id: got "seven"');
+    const badStatus = await runCli(['--config', cfg, 'status', '0'], { env });
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toContain('run id: got "0"');
+    const badInterval = await runCli(['--config', cfg, 'status', '1', '--follow', '--interval', 'soon'], { env });
+    expect(badInterval.code).toBe(2);
+    expect(badInterval.stderr).toContain('--interval: got "soon"');
+    const noDaemonStatus = await runCli(['--config', cfg, 'status', '1', '--url', 'http://127.0.0.1:9'], { env });
+    expect(noDaemonStatus.code).toBe(2);
+    expect(noDaemonStatus.stderr).toContain('no daemon answers at http://127.0.0.1:9');
   });
 });
