@@ -344,7 +344,9 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that finished but has something to say in its exit code (run --oracle with failing tasks: 3; an
+    // interrupted run: 130) sets process.exitCode; bin/agentdrift.js assigns what this returns, so pass it on.
+    return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     if (e instanceof Error && e.name === 'TrackBusyError') {

@@ -185,6 +185,17 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     expect(fake.mainRequests()).toHaveLength(0);
   });
 
+  it('agentdrift run --oracle exits 3 and names the task whose oracle fails, with the line to exclude it', async () => {
+    fake = await startFakeAnthropic([]);
+    const { cfg } = writeCliConfig(fake.url, [images.tasks[0]!.instanceId, noImage.instanceId], 1);
+    const r = await runCli(['--config', cfg, 'run', '--track', 'fx', '--oracle'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toContain(`oracle failed: ${noImage.instanceId}: infra_error`);
+    expect(r.stdout).not.toContain(`oracle failed: ${images.tasks[0]!.instanceId}:`);
+    expect(r.stdout).toContain(`tracks[].suite.exclude: [${noImage.instanceId}]`);
+    expect(fake.requests).toHaveLength(0);
+  });
+
   it('--oracle resolves every fixture task without touching the history', async () => {
     fake = await startFakeAnthropic([]);
     t = context({ ids: images.tasks.map((x) => x.instanceId) });
