@@ -82,7 +82,7 @@ export class MetricsExporter {
     og('agentdrift_budget_exhausted', '1 when the track\'s spend of the day reached budget.dailyUsd.', ['track']);
     og('agentdrift_cost_today_usd', 'Cost of the track\'s attempts that ended today (its schedule\'s time zone), USD.', ['track']);
     oc('agentdrift_runs_total', 'Runs by the state they ended in (a slot skipped while a run went on counts as skipped).', ['track', 'state']);
-    oc('agentdrift_scheduler_missed_runs_total', 'Scheduled slots missed while the daemon was down.', ['track']);
+    oc('agentdrift_scheduler_missed_runs_total', 'Scheduled slots that never ran: missed while the daemon was down, or passed over by a late timer.', ['track']);
   }
 
   gauge(name: string, help: string, labelNames: string[]): Gauge {
