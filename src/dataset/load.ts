@@ -23,7 +23,8 @@ export interface LoadedDataset {
   /** sha256 (hex) of that file. */
   sha256: string;
   /**
-   * What identifies this dataset in a suite hash: the hub revision, or `sha256:<hex>` of a local file.
+   * What identifies this dataset in a suite hash: a hub commit as pinned, `<branch or tag>@sha256:<hex>` for a hub
+   * revision that can move (the file read is part of the suite), or `sha256:<hex>` of a local file.
    */
   revision: string;
   /** For a hub dataset: whether this call downloaded the file (false: it came from the cache). */
@@ -52,7 +53,9 @@ export async function loadDataset(
   }
   const { path: file, sha256, downloaded } = await ensureHubFile(source, dataDir, options);
   const rows = await readParquetRows(file);
-  return { ...rowsToTasks(rows), path: file, sha256, revision: source.revision, downloaded };
+  // A branch such as "main" can move: the same name with other rows (after the cache is cleared) is another suite.
+  const revision = /^[0-9a-f]{40}$/.test(source.revision) ? source.revision : `${source.revision}@sha256:${sha256}`;
+  return { ...rowsToTasks(rows), path: file, sha256, revision, downloaded };
 }
 
 /** `<baseUrl>/datasets/<name>/resolve/<revision>/<path>`, each part checked and encoded. */

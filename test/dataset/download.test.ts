@@ -56,7 +56,7 @@ beforeAll(async () => {
       return;
     }
     let body: Buffer | null = null;
-    if (url === DATASET_PATH) {
+    if (url === DATASET_PATH || url === DATASET_PATH.replace(REVISION, 'main')) {
       body = parquet;
     } else {
       const prefix = `/acme/harness/${COMMIT}/`;
@@ -205,6 +205,11 @@ describe('hub dataset download', () => {
     expect(error).toBeInstanceOf(DownloadError);
     expect((error as Error).message).toMatch(/stalled: no data for 200 ms/);
     expect(existsSync(hubCachePath(hub(), dataDir))).toBe(false);
+  });
+
+  it('names a branch revision with the sha256 of the file it read, so a moved branch is another suite', async () => {
+    const loaded = await loadDataset(hub({ revision: 'main' }), dataDir);
+    expect(loaded.revision).toBe(`main@sha256:${sha256(parquet)}`);
   });
 
   it('caches a revision with a slash under one encoded directory', () => {
