@@ -7,8 +7,9 @@
  * window holds only post-baseline days; the CUSUM runs from day 14.
  *
  * Rules compared:
- * - agentdrift paging: risk-adjusted Bernoulli CUSUM (R = 0.67) on every attempt with the per-task smoothed baseline,
- *   h from trackThreshold (1000 Monte-Carlo histories, 365-day horizon). After a signal S restarts at 0.
+ * - agentdrift paging: risk-adjusted Bernoulli CUSUM (R = 0.67) on every attempt against the per-task baseline,
+ *   per-task rates and h from the daemon's own code (taskProbability, trackThreshold: empirical-Bayes rates, h averaged
+ *   over the reference's uncertainty, 365-day horizon). After a signal S restarts at 0.
  * - agentdrift warning: evaluateWindows (CMH vs the reference baseline, Holm over 1d/7d/30d, alpha 0.01); the
  *   warning is on when the 7d or the 30d window is significant.
  * - peer: exact one-sided binomial for each of 1d/7d/30d against p0 = the replicate's true mean pass rate, at 0.05,
@@ -84,8 +85,8 @@ function dropped(probs: readonly number[], points: number): number[] {
   return shifted(hi);
 }
 
-function makeReplicate(rng: Rng, seed: number): Replicate {
-  const probs = Array.from({ length: TASKS }, () => sampleBeta(rng, BETA_A, BETA_B));
+function makeReplicate(rng: Rng, seed: number, betaA = BETA_A, betaB = BETA_B): Replicate {
+  const probs = Array.from({ length: TASKS }, () => sampleBeta(rng, betaA, betaB));
   const ids = probs.map((_, i) => `task-${String(i).padStart(2, '0')}`);
   const perTask = new Map<string, TaskCount>();
   probs.forEach((p, i) => {
@@ -195,11 +196,11 @@ function peerFalseAlarmsHomogeneous(rng: Rng, years: number): { perYear: number;
  * a year spread over the reference periods a track can get. The average is what ARL >= horizon promises; the spread
  * comes from the plug-in probabilities, which a 14-attempt reference gets wrong task by task.
  */
-function cusumBaselineSpread(rng: Rng, tracks: number, years: number): { mean: number; median: number; p90: number; p99: number; over2: number } {
+function cusumBaselineSpread(rng: Rng, tracks: number, years: number, betaA: number, betaB: number): { mean: number; median: number; p90: number; p99: number; over2: number } {
   const perTrack: number[] = [];
   let total = 0;
   for (let r = 0; r < tracks; r++) {
-    const rep = makeReplicate(rng, SEED + 10_000 + r);
+    const rep = makeReplicate(rng, SEED + 10_000 + r, betaA, betaB);
     const pb = rep.ids.map((id) => taskProbability(rep.baseline, id));
     const wPass = pb.map((p) => cusumWeight(1, p));
     const wFail = pb.map((p) => cusumWeight(0, p));
@@ -337,16 +338,22 @@ export async function benchStats(): Promise<void> {
       `false-alarm episodes/yr, alarm on ${(100 * homogeneous.alarmDayShare).toFixed(1)}% of days ` +
       `(${(365 * homogeneous.alarmDayShare).toFixed(0)} alarm days/yr)`,
   );
-  const spreadTracks = 300;
+  const spreadTracks = 200;
   const spreadYears = 4;
-  const spread = cusumBaselineSpread(rng, spreadTracks, spreadYears);
-  console.log(
-    `CUSUM alone over ${spreadTracks} more simulated tracks x ${spreadYears} years (each its own reference period and h): ` +
-      `false pages/yr mean ${spread.mean.toFixed(2)}, median ${spread.median.toFixed(2)}, 90th pct ` +
-      `${spread.p90.toFixed(2)}, 99th pct ${spread.p99.toFixed(2)}; ${(100 * spread.over2).toFixed(0)}% of reference ` +
-      `periods give more than 2 a year`,
-  );
-  checks.push([`paging false alarms <= 1/yr averaged over the ${spreadTracks} more reference periods`, spread.mean <= 1]);
+  // The bench's suite (mean 0.55), and a harder one (mean 0.40, many never-solved tasks), as real suites can be.
+  for (const [a, b, what] of [
+    [BETA_A, BETA_B, 'this suite'],
+    [0.8, 1.2, 'a harder suite, Beta(0.8, 1.2), mean 0.40'],
+  ] as const) {
+    const spread = cusumBaselineSpread(rng, spreadTracks, spreadYears, a, b);
+    console.log(
+      `CUSUM alone, ${what}: ${spreadTracks} more simulated tracks x ${spreadYears} years (each its own reference ` +
+        `period and h): false pages/yr mean ${spread.mean.toFixed(2)}, median ${spread.median.toFixed(2)}, 90th pct ` +
+        `${spread.p90.toFixed(2)}, 99th pct ${spread.p99.toFixed(2)}; ${(100 * spread.over2).toFixed(0)}% of reference ` +
+        `periods give more than 2 a year`,
+    );
+    checks.push([`paging false alarms <= 1/yr averaged over ${spreadTracks} more reference periods of ${what}`, spread.mean <= 1]);
+  }
   console.log('targets: ' + checks.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; '));
   console.log(`(simulated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }

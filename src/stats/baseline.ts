@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { taskBaselineProbability } from './cusum.ts';
+import { UNIFORM_PRIOR, fitBetaPrior, type BetaPrior } from './prior.ts';
 
 export interface TaskCount {
   passes: number;
@@ -34,15 +35,31 @@ export function baselinePassRate(baseline: Baseline): number {
   return trials > 0 ? passes / trials : NaN;
 }
 
+const priors = new WeakMap<ReadonlyMap<string, TaskCount>, BetaPrior>();
+
+/** The Beta prior fitted to a reference period's tallies (prior.ts), computed once per reference. */
+export function referencePrior(baseline: ReferenceBaseline): BetaPrior {
+  let prior = priors.get(baseline.perTask);
+  if (!prior) {
+    prior = fitBetaPrior([...baseline.perTask.values()]);
+    priors.set(baseline.perTask, prior);
+  }
+  return prior;
+}
+
 /**
- * Baseline probability for one task, as the CUSUM uses it: p0 for a fixed baseline; the smoothed
- * (passes + 1) / (trials + 2) for a task of the reference period; for a task absent from the reference, the smoothed
- * pooled rate (all passes + 1) / (all trials + 2), so a new task neither pages nor is ignored.
+ * Baseline probability for one task, as the CUSUM uses it: p0 for a fixed baseline; for a task of the reference
+ * period, its posterior mean (passes + a) / (trials + a + b) under the reference's fitted Beta(a, b) prior; for a
+ * task absent from the reference, the prior mean a / (a + b) (a task of unknown difficulty), so a new task neither
+ * pages nor is ignored. With fewer than 10 tasks, the prior is uniform: (passes + 1) / (trials + 2), and for an
+ * absent task the smoothed pooled rate (all passes + 1) / (all trials + 2).
  */
 export function taskProbability(baseline: Baseline, taskId: string): number {
   if (baseline.kind === 'fixed') return baseline.p0;
+  const prior = referencePrior(baseline);
   const c = baseline.perTask.get(taskId);
-  if (c && c.trials > 0) return taskBaselineProbability(c);
+  if (c && c.trials > 0) return taskBaselineProbability(c, prior);
+  if (prior !== UNIFORM_PRIOR) return prior.a / (prior.a + prior.b);
   let passes = 0;
   let trials = 0;
   for (const v of baseline.perTask.values()) {

@@ -33,12 +33,27 @@
  * simulations for a heterogeneous task set. Cost: sims * cap CUSUM steps (18 M steps, about 0.5 s on one core, for 50
  * attempts a day, a 365-day horizon and the defaults).
  */
-import { createRng } from './rng.ts';
+import { createRng, sampleBeta } from './rng.ts';
 import { DEFAULT_ODDS_RATIO, cusumWeight } from './cusum.ts';
 
+/** How uncertain the baseline probabilities are: the reference tallies behind them and the prior they were fitted with. */
+export interface BaselineUncertainty {
+  /** One per task, in the order of taskProbs. */
+  tallies: readonly { passes: number; trials: number }[];
+  prior: { a: number; b: number };
+  /** Draws of the true probabilities the histories are split over (default: one per 20 histories). */
+  draws?: number;
+}
+
 export interface InControlOptions {
-  /** Baseline success probability of each task in the daily set (round-robin order). */
+  /** Baseline success probability of each task in the daily set (round-robin order): what the CUSUM weighs with. */
   taskProbs: readonly number[];
+  /**
+   * When given, the histories come in groups, each group with its own draw of the tasks' true probabilities from
+   * their posteriors Beta(passes + a, trials - passes + b), and arl(h) is the reciprocal of the false-signal rate
+   * averaged over the draws.
+   */
+  uncertainty?: BaselineUncertainty;
   R?: number;
   /** PRNG seed (default 1). */
   seed?: number;
@@ -75,6 +90,8 @@ export function simulateInControl(options: InControlOptions): InControlSimulatio
   if (taskProbs.length === 0) throw new RangeError('simulateInControl: need at least one task probability');
   if (!(sims >= 1) || !(cap >= 1)) throw new RangeError('simulateInControl: sims and cap must be >= 1');
   const K = taskProbs.length;
+  const u = options.uncertainty;
+  if (u && u.tallies.length !== K) throw new RangeError('simulateInControl: uncertainty.tallies must match taskProbs');
   const probs = Float64Array.from(taskProbs);
   const wPass = Float64Array.from(taskProbs, (p) => cusumWeight(1, p, R));
   const wFail = Float64Array.from(taskProbs, (p) => cusumWeight(0, p, R));
@@ -87,7 +104,12 @@ export function simulateInControl(options: InControlOptions): InControlSimulatio
   const block = new Float64Array(8192);
   let pos = block.length;
   let maxStatistic = 0;
+  const draws = u ? Math.max(1, Math.min(sims, Math.round(u.draws ?? sims / 20))) : 1;
+  const drawOf = (i: number): number => Math.floor((i * draws) / sims);
   for (let i = 0; i < sims; i++) {
+    if (u && (i === 0 || drawOf(i) !== drawOf(i - 1))) {
+      u.tallies.forEach((c, j) => (probs[j] = sampleBeta(rng, c.passes + u.prior.a, c.trials - c.passes + u.prior.b)));
+    }
     let s = 0;
     let best = 0;
     let k = 0;
@@ -109,9 +131,11 @@ export function simulateInControl(options: InControlOptions): InControlSimulatio
     offsets.push(recValues.length);
   }
 
+  const exposure = new Float64Array(draws);
+  const signals = new Float64Array(draws);
   const arl = (h: number): ArlEstimate => {
-    let exposure = 0;
-    let signalled = 0;
+    exposure.fill(0);
+    signals.fill(0);
     for (let i = 0; i < sims; i++) {
       let lo = offsets[i]!;
       let hi = offsets[i + 1]!;
@@ -121,13 +145,31 @@ export function simulateInControl(options: InControlOptions): InControlSimulatio
         if (recValues[mid]! > h) hi = mid;
         else lo = mid + 1;
       }
+      const d = drawOf(i);
       if (lo < offsets[i + 1]!) {
-        exposure += recTimes[lo]!;
-        signalled++;
-      } else exposure += cap;
+        exposure[d]! += recTimes[lo]!;
+        signals[d]!++;
+      } else exposure[d]! += cap;
     }
-    const est = signalled > 0 ? exposure / signalled : Infinity;
-    return { arl: est, standardError: signalled > 0 ? est / Math.sqrt(signalled) : Infinity, signalled };
+    let signalled = 0;
+    for (const n of signals) signalled += n;
+    if (signalled === 0) return { arl: Infinity, standardError: Infinity, signalled };
+    if (draws === 1) {
+      const est = exposure[0]! / signalled;
+      return { arl: est, standardError: est / Math.sqrt(signalled), signalled };
+    }
+    // Each draw's rate by the same censored-exponential estimate; their mean is the false-signal rate a user meets
+    // whatever the truth behind the reference turns out to be; its standard error from the spread between draws.
+    let sum = 0;
+    let sumSq = 0;
+    for (let d = 0; d < draws; d++) {
+      const rate = signals[d]! / exposure[d]!;
+      sum += rate;
+      sumSq += rate * rate;
+    }
+    const rate = sum / draws;
+    const rateSe = Math.sqrt(Math.max(0, sumSq / draws - rate * rate) / (draws - 1));
+    return { arl: 1 / rate, standardError: rateSe / (rate * rate), signalled };
   };
   return { arl, maxStatistic, sims, cap };
 }
@@ -135,6 +177,8 @@ export function simulateInControl(options: InControlOptions): InControlSimulatio
 export interface ThresholdOptions {
   /** Baseline success probability of each task in the daily set (round-robin order). */
   taskProbs: readonly number[];
+  /** For a reference baseline: its uncertainty, averaged over (see simulateInControl). */
+  uncertainty?: BaselineUncertainty;
   /** Attempts per day on the track (converts the horizon from days to attempts). */
   attemptsPerDay: number;
   R?: number;
@@ -173,13 +217,13 @@ export function chooseThreshold(options: ThresholdOptions): ThresholdResult {
   const seed = options.seed ?? 1;
   const sims = options.sims ?? 1000;
   const capFactor = options.capFactor ?? 1;
-  const z = options.confidenceZ ?? 1.645;
+  const z = options.confidenceZ ?? (options.uncertainty ? 0 : 1.645);
   const { taskProbs, attemptsPerDay } = options;
   if (!(attemptsPerDay > 0) || !(horizonDays > 0) || !(capFactor > 0) || !(z >= 0)) {
     throw new RangeError('chooseThreshold: attemptsPerDay, horizonDays and capFactor must be positive, confidenceZ >= 0');
   }
   const target = horizonDays * attemptsPerDay;
-  const sim = simulateInControl({ taskProbs, R, seed, sims, cap: capFactor * target });
+  const sim = simulateInControl({ taskProbs, uncertainty: options.uncertainty, R, seed, sims, cap: capFactor * target });
   // Infinity - z * Infinity is NaN: a threshold no history crosses clears any target.
   const clears = (h: number): boolean => {
     const e = sim.arl(h);
@@ -217,10 +261,11 @@ export function chooseThreshold(options: ThresholdOptions): ThresholdResult {
 
 /**
  * Names the way thresholds are chosen; it is part of every cache key, so a store's thresholds from an earlier
- * method are simulated again rather than reused. v2: the ARL clears the target by a one-sided 95% bound (v1: the
- * point estimate reached it).
+ * method are simulated again rather than reused. v3: a reference baseline's weights come from its fitted prior and
+ * its h averages the false-signal rate over the truths the reference is compatible with; v2: the ARL clears the
+ * target by a one-sided 95% bound; v1: the point estimate reached it.
  */
-export const THRESHOLD_METHOD = 'v2';
+export const THRESHOLD_METHOD = 'v3';
 
 export interface ThresholdKey {
   baselineHash: string;

@@ -2,7 +2,7 @@
  * Glue between a track's baseline and the CUSUM: per-attempt probabilities, the running statistic, and the cached
  * threshold. Pure apart from the optional in-memory cache the caller owns.
  */
-import { baselineHash, taskProbability, type Baseline } from './baseline.ts';
+import { baselineHash, referencePrior, taskProbability, type Baseline, type ReferenceBaseline, type TaskCount } from './baseline.ts';
 import { DEFAULT_ODDS_RATIO, cusumStep, taskBaselineProbability } from './cusum.ts';
 import { ThresholdCache, chooseThreshold, type ThresholdResult } from './cusum-threshold.ts';
 
@@ -11,13 +11,19 @@ export interface TrackAttempt {
   success: boolean;
 }
 
-/** Baseline probability of each reference task (sorted by task id), or [p0] for a fixed baseline. */
-export function baselineTaskProbs(baseline: Baseline): number[] {
-  if (baseline.kind === 'fixed') return [baseline.p0];
+/** The tallies of a reference's tasks that have trials, sorted by task id. */
+function referenceTallies(baseline: ReferenceBaseline): TaskCount[] {
   return [...baseline.perTask.entries()]
     .filter(([, c]) => c.trials > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, c]) => taskBaselineProbability(c));
+    .map(([, c]) => c);
+}
+
+/** Baseline probability of each reference task (sorted by task id), or [p0] for a fixed baseline. */
+export function baselineTaskProbs(baseline: Baseline): number[] {
+  if (baseline.kind === 'fixed') return [baseline.p0];
+  const prior = referencePrior(baseline);
+  return referenceTallies(baseline).map((c) => taskBaselineProbability(c, prior));
 }
 
 /**
@@ -57,11 +63,14 @@ export function trackThreshold(
   const compute = (): ThresholdResult =>
     chooseThreshold({
       taskProbs: baselineTaskProbs(baseline),
+      // A reference period is an estimate: the false-signal rate is averaged over the truths it is compatible with.
+      uncertainty: baseline.kind === 'reference' ? { tallies: referenceTallies(baseline), prior: referencePrior(baseline) } : undefined,
       attemptsPerDay: options.attemptsPerDay,
       R,
       horizonDays,
       seed: options.seed ?? 1,
-      sims: options.sims ?? 1000,
+      // Averaging over a reference's uncertainty needs more histories: 200 draws of the truth x 20 histories.
+      sims: options.sims ?? (baseline.kind === 'reference' ? 4000 : 1000),
     });
   if (!cache) return compute();
   const key = { baselineHash: baselineHash(baseline), attemptsPerDay: options.attemptsPerDay, R, horizonDays };

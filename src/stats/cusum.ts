@@ -7,8 +7,8 @@
  *   W_t = x_t ln R - ln(1 - p_t + R p_t)       (log-likelihood ratio of "odds times R" against "baseline")
  *   S_t = max(0, S_{t-1} + W_t),  S_0 = 0;     the detector signals while S_t > h.
  *
- * Per-task p_t comes from `taskBaselineProbability`: the smoothed (passes + 1) / (trials + 2) of the task's
- * reference period, or p0 itself for a fixed baseline. The threshold h is chosen in cusum-threshold.ts.
+ * Per-task p_t comes from `taskBaselineProbability`: the task's posterior mean under the Beta prior fitted to the
+ * reference period (prior.ts), or p0 itself for a fixed baseline. The threshold h is chosen in cusum-threshold.ts.
  */
 
 export interface CusumObservation {
@@ -21,10 +21,13 @@ export interface CusumObservation {
 /** Default designed odds ratio: about -10 points near a pass rate of 0.55. */
 export const DEFAULT_ODDS_RATIO = 0.67;
 
-/** Smoothed per-task baseline probability (passes + 1) / (trials + 2); a fixed p0 is used as is. */
-export function taskBaselineProbability(baseline: { passes: number; trials: number } | { p0: number }): number {
+/**
+ * Per-task baseline probability: the posterior mean (passes + a) / (trials + a + b) under the reference's fitted
+ * Beta(a, b) prior (prior.ts; the uniform prior, i.e. (passes + 1) / (trials + 2), by default); a fixed p0 as is.
+ */
+export function taskBaselineProbability(baseline: { passes: number; trials: number } | { p0: number }, prior: { a: number; b: number } = { a: 1, b: 1 }): number {
   if ('p0' in baseline) return baseline.p0;
-  return (baseline.passes + 1) / (baseline.trials + 2);
+  return (baseline.passes + prior.a) / (baseline.trials + prior.a + prior.b);
 }
 
 /** The CUSUM increment W_t for one attempt. */

@@ -36,6 +36,7 @@ export {
 export {
   baselineHash,
   baselinePassRate,
+  referencePrior,
   taskProbability,
   type Baseline,
   type FixedBaseline,
@@ -61,3 +62,4 @@ export {
   type WindowsEvaluation,
 } from './windows.ts';
 export { createRng, sampleBeta, type Rng } from './rng.ts';
+export { UNIFORM_PRIOR, betaBinomialLogLik, fitBetaPrior, type BetaPrior } from './prior.ts';

@@ -2,6 +2,7 @@
 declare module 'jstat' {
   interface JStatStatic {
     gammaln(x: number): number;
+    betaln(x: number, y: number): number;
     normal: {
       cdf(x: number, mean: number, sd: number): number;
       inv(p: number, mean: number, sd: number): number;

@@ -10,6 +10,7 @@ import {
   cusumStep,
   cusumWeight,
   firstSignal,
+  fitBetaPrior,
   sampleBeta,
   simulateInControl,
   taskBaselineProbability,
@@ -135,6 +136,49 @@ describe('cusum threshold', () => {
     expect(long.signalled).toBeGreaterThan(1495);
     const se = Math.hypot(short.standardError, long.standardError);
     expect(Math.abs(short.arl - long.arl)).toBeLessThan(4 * se);
+  });
+
+  it('averages the false-signal rate over the truths a short reference is compatible with, as a direct simulation of them does', () => {
+    // A 14-attempt reference of 50 tasks, its prior, and the weights the CUSUM uses.
+    const rng = createRng(8);
+    const truth = Array.from({ length: 50 }, () => sampleBeta(rng, 0.8, 1.2));
+    const tallies = truth.map((p) => {
+      let passes = 0;
+      for (let d = 0; d < 14; d++) if (rng.next() < p) passes++;
+      return { passes, trials: 14 };
+    });
+    const prior = fitBetaPrior(tallies);
+    const probs = tallies.map((c) => taskBaselineProbability(c, prior));
+    const h = 5.4;
+    const cap = 50 * 365;
+    const averaged = simulateInControl({ taskProbs: probs, uncertainty: { tallies, prior }, R, seed: 3, sims: 4000, cap }).arl(h);
+    // Directly: 300 draws of the truth from the posteriors, each run 2000 days with a restart after every signal.
+    const wPass = probs.map((p) => cusumWeight(1, p, R));
+    const wFail = probs.map((p) => cusumWeight(0, p, R));
+    let signals = 0;
+    const draws = 300;
+    const days = 2000;
+    for (let d = 0; d < draws; d++) {
+      const p = tallies.map((c) => sampleBeta(rng, c.passes + prior.a, c.trials - c.passes + prior.b));
+      let s = 0;
+      for (let t = 0; t < days * 50; t++) {
+        const k = t % 50;
+        s += rng.next() < p[k]! ? wPass[k]! : wFail[k]!;
+        if (s < 0) s = 0;
+        if (s > h) {
+          signals++;
+          s = 0;
+        }
+      }
+    }
+    const directRate = signals / (draws * days * 50);
+    // Within 25%: both are Monte-Carlo figures of a heavy-tailed mean; the averaged one leans high by design
+    // (each draw's rate from 20 censored histories).
+    expect(1 / averaged.arl / directRate).toBeGreaterThan(0.9);
+    expect(1 / averaged.arl / directRate).toBeLessThan(1.25);
+    // Taking the weights as the truth (the plug-in) understates it.
+    const plugIn = simulateInControl({ taskProbs: probs, R, seed: 3, sims: 4000, cap }).arl(h);
+    expect(1 / plugIn.arl).toBeLessThan(0.8 * directRate);
   });
 
   it('returns the smallest h whose estimated ARL clears the horizon by a one-sided 95% bound', () => {
