@@ -66,7 +66,7 @@ export interface InControlOptions {
 export interface ArlEstimate {
   /** Estimated in-control ARL in attempts (Infinity when no history signalled). */
   arl: number;
-  /** Standard error of arl under the exponential model (arl / sqrt(signalled)). */
+  /** Standard error of arl: arl / sqrt(signalled) (exponential model); with uncertainty, from the spread between draws. */
   standardError: number;
   /** Histories that signalled before the cap. */
   signalled: number;
@@ -199,7 +199,7 @@ export interface ThresholdResult {
   /** Estimated in-control ARL at h, in attempts and in days. */
   arlAttempts: number;
   arlDays: number;
-  /** Standard error of arlAttempts (exponential model), in attempts. */
+  /** Standard error of arlAttempts, in attempts (see ArlEstimate.standardError). */
   standardError: number;
   targetAttempts: number;
   sims: number;
