@@ -103,12 +103,16 @@ export function setCoveredUntil(store: Store, track: string, ms: number): void {
     .run(trackId(store, track), ms);
 }
 
+/** Cost (USD) and count of the track's attempts that ended in [fromMs, toMs). */
+export function attemptCostBetween(store: Store, track: string, fromMs: number, toMs: number): { costUsd: number; attempts: number } {
+  return store.db
+    .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
+    .get(trackId(store, track), fromMs, toMs) as { costUsd: number; attempts: number };
+}
+
 /** Cost of the track's attempts that ended in [fromMs, toMs). */
 export function spentBetween(store: Store, track: string, fromMs: number, toMs: number): number {
-  const r = store.db
-    .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS c FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
-    .get(trackId(store, track), fromMs, toMs) as { c: number };
-  return r.c;
+  return attemptCostBetween(store, track, fromMs, toMs).costUsd;
 }
 
 export interface DayCost {
@@ -134,7 +138,7 @@ export function costByDay(store: Store, track: string, timeZone: string, nowMs: 
     const day = `${String(w.year).padStart(4, '0')}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
     // A day is 23 to 25 hours long: 36 hours after its start is always within the next day.
     const toMs = startOfDay(fromMs + 36 * 3_600_000, timeZone);
-    out.push({ day, fromMs, toMs, ...store.attemptCostBetween(track, fromMs, queryTo) });
+    out.push({ day, fromMs, toMs, ...attemptCostBetween(store, track, fromMs, queryTo) });
     queryTo = fromMs;
     fromMs = startOfDay(fromMs - 1, timeZone);
   }

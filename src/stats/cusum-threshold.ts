@@ -17,13 +17,13 @@
  * 4. h = the smallest value (to 1e-6) whose estimated ARL, less `confidenceZ` standard errors, reaches the target:
  *    a one-sided bound, so that with the default z = 1.645 the simulated ARL falls short of the target in about 5%
  *    of seeds rather than in half of them (a point estimate exactly at the target gives about 1 false page a year
- *    at a 365-day horizon, as often above 1 as below).
+ *    at a 365-day horizon, as often above 1 as below). With `uncertainty` the default z is 0: the averaged rate's
+ *    error is dominated by a few draws, which makes such a bound unstable.
  *
- * What this does not model: the CUSUM weighs attempts with plug-in probabilities from a short reference period (14
- * attempts a task by default) while the truth differs from them task by task. Over the reference periods a track
- * can get (bench/stats.ts runs 300 simulated tracks x 4 years), the mean false-page rate comes out near 1.2 a year
- * at a 365-day horizon, with a long tail: the median reference period gives 0.25, the 90th percentile 3.5. The
- * margin of step 4 covers the simulation error, not that; a longer reference period (baseline.days) narrows it.
+ * For a reference baseline the per-task p_i are estimates (14 attempts a task by default), not the truth: with
+ * `uncertainty`, each group of histories draws the tasks' true probabilities from their posteriors and the rate is
+ * averaged over the groups (see InControlOptions.uncertainty; docs/statistics.md, "How h is chosen"). What that
+ * cannot remove is the spread between reference periods: a lucky one pages more often (bench/stats.ts prints it).
  *
  * Accuracy: the relative standard error of the ARL estimate is about 1 / sqrt(signalled histories): ~4% with the
  * defaults (1000 histories, cap = 1 x target, about 630 of them signal), reported as `standardError`. W is a

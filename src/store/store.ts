@@ -343,14 +343,6 @@ export class Store {
     return out;
   }
 
-  /** The cost (USD) and count of the track's attempts that ended in [fromMs, toMs). */
-  attemptCostBetween(track: string, fromMs: number, toMs: number): { costUsd: number; attempts: number } {
-    const id = this.trackId(track);
-    return this.db
-      .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
-      .get(id, fromMs, toMs) as { costUsd: number; attempts: number };
-  }
-
   /** Every run of a track, oldest first, with its attempts (for export). */
   *iterateRunsWithAttempts(track: string): Generator<RunRow & { attempts: AttemptRow[] }> {
     const id = this.trackId(track);

@@ -26,7 +26,7 @@ export const baselineBody = z.object({
   reason: z.string(),
 });
 
-export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: AppContext}): Promise<void> {
+export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   app.get<{ Params: z.infer<typeof trackParams> }>(
     '/api/tracks/:track/baselines',

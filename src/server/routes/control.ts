@@ -15,7 +15,7 @@ const error = (reply: FastifyReply, statusCode: number, message: string, extra: 
 
 const noControl = 'this server runs no scheduler: start and cancel runs through `agentdrift daemon`';
 
-export default async function controlRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl}): Promise<void> {
+export default async function controlRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl }): Promise<void> {
   const { ctx, control } = opts;
   const errors = { 401: jsonSchema(errorBody), 404: jsonSchema(errorBody), 409: jsonSchema(errorBody), 503: jsonSchema(errorBody) };
 

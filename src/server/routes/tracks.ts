@@ -200,7 +200,7 @@ export function presentRun(r: RunRow) {
   return { ...r };
 }
 
-export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext}): Promise<void> {
+export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
   const { ctx } = opts;
   const notFound = { 404: jsonSchema(errorBody) };
 
