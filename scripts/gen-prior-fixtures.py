@@ -7,8 +7,10 @@ Run with Debian's interpreter (python3-scipy):
 
 For seeded sets of per-task tallies (passes of trials, tasks drawn from a Beta distribution, trials 14 or mixed),
 it writes the beta-binomial log-likelihood at a few (a, b) from scipy.stats.betabinom.logpmf (minus the log binomial
-coefficients, which prior.ts leaves out as a constant) and the maximum-likelihood (a, b) found by
-scipy.optimize.minimize (Nelder-Mead from several starts, on log a and log b) within the same bounds as prior.ts.
+coefficients, which prior.ts leaves out as a constant), the maximum-likelihood (a, b) found by
+scipy.optimize.minimize (Nelder-Mead from several starts, on log a and log b) within the same bounds as prior.ts, and
+the posterior mean and sd of a / (a + b) and log10(a + b) under a flat hyperprior (numerical integration on a fine
+grid), which priorPosterior's draws must reproduce.
 """
 import json
 import math
@@ -48,6 +50,30 @@ def fit(tallies):
     return mu * k, (1 - mu) * k, -best.fun
 
 
+def posterior_moments(tallies):
+    """Mean and sd of mu = a / (a + b) and log10(a + b) under a flat hyperprior on both within the bounds: the
+    beta-binomial likelihood (scipy.stats.betabinom) integrated on a 600 x 450 midpoint grid over the whole box."""
+    mus = MU_MIN + (np.arange(600) + 0.5) * (MU_MAX - MU_MIN) / 600
+    logks = LOG_K_MIN + (np.arange(450) + 0.5) * (LOG_K_MAX - LOG_K_MIN) / 450
+    M, L = np.meshgrid(mus, logks, indexing='ij')
+    K = 10.0 ** L
+    A, B = M * K, (1 - M) * K
+    ll = np.zeros_like(M)
+    for k, n in tallies:
+        if n > 0:
+            ll += stats.betabinom.logpmf(k, n, A, B)
+    w = np.exp(ll - ll.max())
+    w /= w.sum()
+    mu_mean = float((w * M).sum())
+    lk_mean = float((w * L).sum())
+    return {
+        'muMean': mu_mean,
+        'muSd': float(math.sqrt((w * (M - mu_mean) ** 2).sum())),
+        'logKMean': lk_mean,
+        'logKSd': float(math.sqrt((w * (L - lk_mean) ** 2).sum())),
+    }
+
+
 def main():
     rng = np.random.default_rng(20261201)
     cases = []
@@ -62,6 +88,7 @@ def main():
             'tallies': [{'passes': x, 'trials': y} for x, y in tallies],
             'probes': [{'a': pa, 'b': pb, 'logLik': loglik(tallies, pa, pb)} for pa, pb in probes],
             'fit': {'a': fa, 'b': fb, 'logLik': fll},
+            'posterior': posterior_moments(tallies),
         })
     out = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'stats', 'prior.json')
     with open(out, 'w') as f:

@@ -4,7 +4,8 @@
  */
 import { baselineHash, referencePrior, taskProbability, type Baseline, type ReferenceBaseline, type TaskCount } from './baseline.ts';
 import { DEFAULT_ODDS_RATIO, cusumStep, taskBaselineProbability } from './cusum.ts';
-import { ThresholdCache, chooseThreshold, type ThresholdResult } from './cusum-threshold.ts';
+import { ThresholdCache, chooseThreshold, type BaselineUncertainty, type ThresholdResult } from './cusum-threshold.ts';
+import { priorPosterior } from './prior.ts';
 
 export interface TrackAttempt {
   taskId: string;
@@ -17,6 +18,13 @@ function referenceTallies(baseline: ReferenceBaseline): TaskCount[] {
     .filter(([, c]) => c.trials > 0)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, c]) => c);
+}
+
+/** A reference's tallies, its fitted prior and that prior's own posterior, as chooseThreshold averages over them. */
+function referenceUncertainty(baseline: ReferenceBaseline): BaselineUncertainty {
+  const tallies = referenceTallies(baseline);
+  const prior = referencePrior(baseline);
+  return { tallies, prior, priorPosterior: priorPosterior(tallies, prior) };
 }
 
 /** Baseline probability of each reference task (sorted by task id), or [p0] for a fixed baseline. */
@@ -64,7 +72,8 @@ export function trackThreshold(
     chooseThreshold({
       taskProbs: baselineTaskProbs(baseline),
       // A reference period is an estimate: the false-signal rate is averaged over the truths it is compatible with.
-      uncertainty: baseline.kind === 'reference' ? { tallies: referenceTallies(baseline), prior: referencePrior(baseline) } : undefined,
+      // The prior fitted to the reference is itself an estimate from its few dozen tasks, and is drawn too.
+      uncertainty: baseline.kind === 'reference' ? referenceUncertainty(baseline) : undefined,
       attemptsPerDay: options.attemptsPerDay,
       R,
       horizonDays,

@@ -62,4 +62,4 @@ export {
   type WindowsEvaluation,
 } from './windows.ts';
 export { createRng, sampleBeta, type Rng } from './rng.ts';
-export { UNIFORM_PRIOR, betaBinomialLogLik, fitBetaPrior, type BetaPrior } from './prior.ts';
+export { UNIFORM_PRIOR, betaBinomialLogLik, fitBetaPrior, priorPosterior, type BetaPrior, type PriorPosterior } from './prior.ts';

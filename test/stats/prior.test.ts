@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { betaBinomialLogLik, fitBetaPrior, MIN_TASKS_FOR_PRIOR, UNIFORM_PRIOR, type Tally } from '../../src/stats/prior.ts';
+import { betaBinomialLogLik, fitBetaPrior, MIN_TASKS_FOR_PRIOR, priorPosterior, UNIFORM_PRIOR, type Tally } from '../../src/stats/prior.ts';
+import { createRng } from '../../src/stats/rng.ts';
 import { referencePrior, taskProbability, type Baseline } from '../../src/stats/index.ts';
 import { expectClose, loadFixture } from './fixtures.ts';
 
@@ -7,6 +8,7 @@ interface Case {
   tallies: Tally[];
   probes: { a: number; b: number; logLik: number }[];
   fit: { a: number; b: number; logLik: number };
+  posterior: { muMean: number; muSd: number; logKMean: number; logKSd: number };
 }
 
 const fixture = loadFixture<Case>('prior');
@@ -29,6 +31,37 @@ describe('the Beta prior of a reference period', () => {
       expectClose(fit.a, c.fit.a, 0.01, 0, `case ${i} a`);
       expectClose(fit.b, c.fit.b, 0.01, 0, `case ${i} b`);
     }
+  });
+
+  it('draws the prior from its posterior under a flat hyperprior, with the moments SciPy integrates', () => {
+    const N = 20_000;
+    for (const [i, c] of fixture.cases.entries()) {
+      const posterior = priorPosterior(c.tallies);
+      expect(posterior, `case ${i}`).toBeDefined();
+      const rng = createRng(100 + i);
+      const mus: number[] = [];
+      const logKs: number[] = [];
+      for (let n = 0; n < N; n++) {
+        const { a, b } = posterior!.draw(rng);
+        mus.push(a / (a + b));
+        logKs.push(Math.log10(a + b));
+      }
+      const mean = (xs: number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+      const sd = (xs: number[]): number => {
+        const m = mean(xs);
+        return Math.sqrt(mean(xs.map((v) => (v - m) ** 2)));
+      };
+      const ref = c.posterior;
+      // Monte-Carlo error of 20,000 draws plus the grid's own discretisation (cells of 0.005 and 0.05)
+      expect(Math.abs(mean(mus) - ref.muMean), `case ${i} mean mu`).toBeLessThan(4 * (ref.muSd / Math.sqrt(N)) + 0.002);
+      expect(Math.abs(mean(logKs) - ref.logKMean), `case ${i} mean log10 k`).toBeLessThan(4 * (ref.logKSd / Math.sqrt(N)) + 0.01);
+      expect(sd(mus) / ref.muSd, `case ${i} sd mu`).toBeGreaterThan(0.95);
+      expect(sd(mus) / ref.muSd, `case ${i} sd mu`).toBeLessThan(1.05);
+      expect(sd(logKs) / ref.logKSd, `case ${i} sd log10 k`).toBeGreaterThan(0.95);
+      expect(sd(logKs) / ref.logKSd, `case ${i} sd log10 k`).toBeLessThan(1.05);
+    }
+    // no fitted prior, no uncertainty about it
+    expect(priorPosterior(Array.from({ length: MIN_TASKS_FOR_PRIOR - 1 }, () => ({ passes: 3, trials: 14 })))).toBeUndefined();
   });
 
   it('falls back to the uniform prior with fewer than 10 tasks, and ignores tasks without trials', () => {
