@@ -59,6 +59,8 @@ interface Replicate {
   baseline: Baseline;
   h: number;
   ids: string[];
+  /** The reference period's tally of each task, in ids order. */
+  tallies: TaskCount[];
 }
 
 interface DayAlarms {
@@ -96,7 +98,7 @@ function makeReplicate(rng: Rng, seed: number, betaA = BETA_A, betaB = BETA_B): 
   });
   const baseline: Baseline = { kind: 'reference', perTask };
   const { h } = trackThreshold(baseline, { attemptsPerDay: TASKS, seed });
-  return { probs, baseline, h, ids };
+  return { probs, baseline, h, ids, tallies: ids.map((id) => perTask.get(id)!) };
 }
 
 /**
@@ -191,40 +193,81 @@ function peerFalseAlarmsHomogeneous(rng: Rng, years: number): { perYear: number;
   return { perYear: episodes / (days / 365), alarmDayShare: alarmDays / days };
 }
 
+/** False pages a year of one CUSUM (weights wPass/wFail, threshold h, restart after each signal) under `probs`. */
+function pagesPerYear(rng: Rng, probs: ArrayLike<number>, wPass: readonly number[], wFail: readonly number[], h: number, years: number): number {
+  let s = 0;
+  let n = 0;
+  for (let t = 0, k = 0; t < years * 365 * TASKS; t++) {
+    s += rng.next() < probs[k]! ? wPass[k]! : wFail[k]!;
+    if (s < 0) s = 0;
+    else if (s > h) {
+      n++;
+      s = 0;
+    }
+    if (++k === TASKS) k = 0;
+  }
+  return n / years;
+}
+
+interface Spread {
+  /** Direct count: false pages a year under each track's true probabilities, mean over tracks and its standard error. */
+  mean: number;
+  meanSe: number;
+  median: number;
+  p90: number;
+  p99: number;
+  over2: number;
+  /** The same mean, Rao-Blackwellised (see cusumBaselineSpread), and its standard error. */
+  rb: number;
+  rbSe: number;
+}
+
+const RB_DRAWS = 200;
+const RB_YEARS = 2;
+
 /**
  * The CUSUM alone over many more simulated tracks (each its own 14-day reference period, its own h): how false pages
- * a year spread over the reference periods a track can get. The average is what ARL >= horizon promises; the spread
- * comes from the plug-in probabilities, which a 14-attempt reference gets wrong task by task.
+ * a year spread over the reference periods a track can get, and their mean, which is what "ARL >= horizon" has to
+ * deliver to the users of the tool (each of whom gets one reference period).
+ *
+ * The direct count (each track's pages over `years` under its true probabilities) is heavy-tailed: a few unlucky
+ * references page ten times a year, so its mean over 200 tracks has a standard error of about 0.15. The same mean
+ * is also estimated with far less noise by Rao-Blackwellisation: given a reference period's tallies, the simulated
+ * world's truth is distributed as the posterior under the world's own Beta(betaA, betaB) (known here, unlike in the
+ * daemon), so E[pages a year | reference] is the pages a year averaged over RB_DRAWS draws from that posterior, and
+ * its mean over tracks estimates the same quantity as the direct count, with the truth's noise integrated out.
  */
-function cusumBaselineSpread(rng: Rng, tracks: number, years: number, betaA: number, betaB: number): { mean: number; median: number; p90: number; p99: number; over2: number } {
+function cusumBaselineSpread(rng: Rng, tracks: number, years: number, betaA: number, betaB: number): Spread {
   const perTrack: number[] = [];
-  let total = 0;
+  const rbTrack: number[] = [];
   for (let r = 0; r < tracks; r++) {
     const rep = makeReplicate(rng, SEED + 10_000 + r, betaA, betaB);
     const pb = rep.ids.map((id) => taskProbability(rep.baseline, id));
     const wPass = pb.map((p) => cusumWeight(1, p));
     const wFail = pb.map((p) => cusumWeight(0, p));
-    let s = 0;
-    let n = 0;
-    for (let t = 0; t < years * 365 * TASKS; t++) {
-      const k = t % TASKS;
-      s += rng.next() < rep.probs[k]! ? wPass[k]! : wFail[k]!;
-      if (s < 0) s = 0;
-      if (s > rep.h) {
-        n++;
-        s = 0;
-      }
+    perTrack.push(pagesPerYear(rng, rep.probs, wPass, wFail, rep.h, years));
+    const q = new Float64Array(TASKS);
+    let sum = 0;
+    for (let d = 0; d < RB_DRAWS; d++) {
+      rep.tallies.forEach((c, k) => (q[k] = sampleBeta(rng, c.passes + betaA, c.trials - c.passes + betaB)));
+      sum += pagesPerYear(rng, q, wPass, wFail, rep.h, RB_YEARS);
     }
-    total += n;
-    perTrack.push(n / years);
+    rbTrack.push(sum / RB_DRAWS);
   }
-  perTrack.sort((a, b) => a - b);
+  const se = (xs: readonly number[]): number => {
+    const m = mean(xs);
+    return Math.sqrt(xs.reduce((a, v) => a + (v - m) ** 2, 0) / (xs.length - 1) / xs.length);
+  };
+  const sorted = [...perTrack].sort((a, b) => a - b);
   return {
-    mean: total / (tracks * years),
-    median: quantile(perTrack, 0.5),
-    p90: quantile(perTrack, 0.9),
-    p99: quantile(perTrack, 0.99),
+    mean: mean(perTrack),
+    meanSe: se(perTrack),
+    median: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p99: quantile(sorted, 0.99),
     over2: perTrack.filter((x) => x > 2).length / tracks,
+    rb: mean(rbTrack),
+    rbSe: se(rbTrack),
   };
 }
 
@@ -347,12 +390,14 @@ export async function benchStats(): Promise<void> {
   ] as const) {
     const spread = cusumBaselineSpread(rng, spreadTracks, spreadYears, a, b);
     console.log(
-      `CUSUM alone, ${what}: ${spreadTracks} more simulated tracks x ${spreadYears} years (each its own reference ` +
-        `period and h): false pages/yr mean ${spread.mean.toFixed(2)}, median ${spread.median.toFixed(2)}, 90th pct ` +
-        `${spread.p90.toFixed(2)}, 99th pct ${spread.p99.toFixed(2)}; ${(100 * spread.over2).toFixed(0)}% of reference ` +
-        `periods give more than 2 a year`,
+      `CUSUM alone, ${what}: ${spreadTracks} more simulated tracks (each its own reference period and h): false ` +
+        `pages/yr averaged over reference periods ${spread.rb.toFixed(2)} +/- ${spread.rbSe.toFixed(2)} ` +
+        `(Rao-Blackwellised, ${RB_DRAWS} posterior draws x ${RB_YEARS} years a track); counted directly over ` +
+        `${spreadYears} years a track: mean ${spread.mean.toFixed(2)} +/- ${spread.meanSe.toFixed(2)}, median ` +
+        `${spread.median.toFixed(2)}, 90th pct ${spread.p90.toFixed(2)}, 99th pct ${spread.p99.toFixed(2)}; ` +
+        `${(100 * spread.over2).toFixed(0)}% of reference periods give more than 2 a year`,
     );
-    checks.push([`paging false alarms <= 1/yr averaged over ${spreadTracks} more reference periods of ${what}`, spread.mean <= 1]);
+    checks.push([`paging false alarms <= 1/yr averaged over ${spreadTracks} more reference periods of ${what}`, spread.rb <= 1]);
   }
   console.log('targets: ' + checks.map(([name, ok]) => `${ok ? 'met' : 'MISSED'}: ${name}`).join('; '));
   console.log(`(simulated in ${((performance.now() - started) / 1000).toFixed(1)} s)`);
