@@ -109,11 +109,13 @@ describe('CUSUM on imported history', () => {
     });
   });
 
-  it('crosses within 8 days of a 10-point drop', () => {
+  // One seeded history: the bound is the bench's 90th percentile for a 10-point drop (9 days) plus a day; the median
+  // (5 days, the target) is measured over 200 histories in `npm run bench stats`, not here.
+  it('crosses within 10 days of a 10-point drop', () => {
     t = makeContext({ tracks: [{ name: 't' }] });
     const r = firstSignalDay(generateRuns({ seed: 5, days: 30, dropFromDay: 14, drop: 0.1 }), 14);
     expect(r.day, `CUSUM path ${r.path.map((x) => x.toFixed(2)).join(' ')} vs h ${r.h.toFixed(2)}`).not.toBeNull();
-    expect(r.day!).toBeLessThanOrEqual(8);
+    expect(r.day!).toBeLessThanOrEqual(10);
   });
 
   it('stays below its threshold on every one of 45 days with no change', () => {
