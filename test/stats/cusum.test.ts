@@ -18,6 +18,7 @@ import {
   trackCusum,
   trackThreshold,
   type Baseline,
+  type Rng,
   type TaskCount,
 } from '../../src/stats/index.ts';
 
@@ -110,6 +111,18 @@ describe('cusum statistic', () => {
   });
 });
 
+/** A 14-attempt reference of 50 tasks with true probabilities from Beta(a, b): its tallies, prior and CUSUM weights. */
+function shortReference(rng: Rng, a: number, b: number) {
+  const truth = Array.from({ length: 50 }, () => sampleBeta(rng, a, b));
+  const tallies = truth.map((p) => {
+    let passes = 0;
+    for (let d = 0; d < 14; d++) if (rng.next() < p) passes++;
+    return { passes, trials: 14 };
+  });
+  const prior = fitBetaPrior(tallies);
+  return { tallies, prior, probs: tallies.map((c) => taskBaselineProbability(c, prior)) };
+}
+
 describe('cusum threshold', () => {
   for (const m of [1, 2]) {
     it(`estimates the in-control ARL of an exact lattice chain (success step -${m}c) within 4 standard errors`, () => {
@@ -139,16 +152,8 @@ describe('cusum threshold', () => {
   });
 
   it('averages the false-signal rate over the truths a short reference is compatible with, as a direct simulation of them does', () => {
-    // A 14-attempt reference of 50 tasks, its prior, and the weights the CUSUM uses.
     const rng = createRng(8);
-    const truth = Array.from({ length: 50 }, () => sampleBeta(rng, 0.8, 1.2));
-    const tallies = truth.map((p) => {
-      let passes = 0;
-      for (let d = 0; d < 14; d++) if (rng.next() < p) passes++;
-      return { passes, trials: 14 };
-    });
-    const prior = fitBetaPrior(tallies);
-    const probs = tallies.map((c) => taskBaselineProbability(c, prior));
+    const { tallies, prior, probs } = shortReference(rng, 0.8, 1.2);
     const h = 5.4;
     const cap = 50 * 365;
     const averaged = simulateInControl({ taskProbs: probs, uncertainty: { tallies, prior }, R, seed: 3, sims: 4000, cap }).arl(h);
@@ -182,15 +187,7 @@ describe('cusum threshold', () => {
   });
 
   it('stratifies the posterior draws: the same mean as plain draws, with a smaller standard error that the spread between seeds bears out', () => {
-    const rng = createRng(21);
-    const truth = Array.from({ length: 50 }, () => sampleBeta(rng, 1.1, 0.9));
-    const tallies = truth.map((p) => {
-      let passes = 0;
-      for (let d = 0; d < 14; d++) if (rng.next() < p) passes++;
-      return { passes, trials: 14 };
-    });
-    const prior = fitBetaPrior(tallies);
-    const probs = tallies.map((c) => taskBaselineProbability(c, prior));
+    const { tallies, prior, probs } = shortReference(createRng(21), 1.1, 0.9);
     // the daemon's setting: a 365-day horizon at 50 attempts a day, 4000 histories, an h near the one it chooses
     const h = 6.3;
     const run = (seed: number, strata?: number) => {
