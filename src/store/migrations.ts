@@ -143,4 +143,19 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'images: the references agentdrift pulled itself (only those are ever removed), and the images of each track\'s suite',
+    sql: `
+      CREATE TABLE pulled_images (
+        ref TEXT PRIMARY KEY,
+        pulled_at INTEGER NOT NULL
+      );
+      CREATE TABLE track_images (
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        ref TEXT NOT NULL,
+        PRIMARY KEY (track_id, ref)
+      );
+    `,
+  },
 ];

@@ -281,6 +281,41 @@ export class Store {
     return r ? { hash: r.hash, taskIds: JSON.parse(r.task_ids) as string[], datasetRevision: r.dataset_revision, harnessCommit: r.harness_commit } : null;
   }
 
+  // --- images (docker.images policy) --------------------------------------------------------------------------
+
+  /** Records that agentdrift pulled `ref` (only such references are ever removed by it). */
+  recordPulledImage(ref: string, nowMs = Date.now()): void {
+    this.db.prepare('INSERT INTO pulled_images (ref, pulled_at) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET pulled_at = excluded.pulled_at').run(ref, nowMs);
+  }
+
+  /** Forgets a pulled reference (it was removed). */
+  forgetPulledImage(ref: string): void {
+    this.db.prepare('DELETE FROM pulled_images WHERE ref = ?').run(ref);
+  }
+
+  /** Every reference agentdrift pulled and has not removed, oldest pull first. */
+  pulledImages(): { ref: string; pulledAtMs: number }[] {
+    return this.db.prepare('SELECT ref, pulled_at AS pulledAtMs FROM pulled_images ORDER BY pulled_at, ref').all() as { ref: string; pulledAtMs: number }[];
+  }
+
+  /** Replaces the image references the track's suite uses (written when a run resolves its suite). */
+  setTrackImages(track: string, refs: readonly string[]): void {
+    const trackId = this.trackId(track);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM track_images WHERE track_id = ?').run(trackId);
+      const insert = this.db.prepare('INSERT OR IGNORE INTO track_images (track_id, ref) VALUES (?, ?)');
+      for (const ref of refs) insert.run(trackId, ref);
+    })();
+  }
+
+  /** The image references of the track's suite as last resolved; null when no run has resolved it yet. */
+  trackImages(track: string): string[] | null {
+    const t = this.getTrack(track);
+    if (!t) return null;
+    const rows = this.db.prepare('SELECT ref FROM track_images WHERE track_id = ? ORDER BY ref').all(t.id) as { ref: string }[];
+    return rows.length ? rows.map((r) => r.ref) : null;
+  }
+
   // --- runs ---------------------------------------------------------------------------------------------------
 
   createRun(run: RunInput, plan?: RunPlan): number {
