@@ -198,8 +198,8 @@ export interface EnsureToolVolumeOptions {
 export interface ContainerRuntime {
   /** Resolves when the engine answers; InfraError('engine_down') otherwise. */
   ping(): Promise<void>;
-  /** Makes `ref` available locally: pulls it when allowed, else requires it. */
-  ensureImage(ref: string, options: EnsureImageOptions): Promise<void>;
+  /** Makes `ref` available locally: pulls it when allowed, else requires it. Says whether it was pulled now. */
+  ensureImage(ref: string, options: EnsureImageOptions): Promise<EnsureImageResult>;
   /** Creates (does not start) a container. InfraError('create_failed' | 'image_missing' | 'engine_down'). */
   createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
   /** InfraError('start_failed' | 'engine_down'). */
@@ -234,4 +234,51 @@ export interface ContainerRuntime {
   ensureToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions): Promise<void>;
   /** Removes a named volume; no error when it does not exist. */
   removeVolume(name: string): Promise<void>;
+
+  // --- images and disk (docker.images policy, agentdrift_docker_* disk series) ---------------------------------
+  /**
+   * The engine's image disk use and the free space of the filesystem holding its data root (see {@link DiskUsage}).
+   * InfraError('engine_down') when the engine does not answer.
+   */
+  diskUsage(options?: DiskUsageOptions): Promise<DiskUsage>;
+  /**
+   * Removes the image reference `ref` (untags it; the layers go once no other reference or container holds them).
+   * 'removed', 'absent' when there is no such reference, 'in_use' when a container uses it (never forced).
+   */
+  removeImage(ref: string): Promise<'removed' | 'absent' | 'in_use'>;
+}
+
+/** What ensureImage did: the image was there already, or it was pulled now. */
+export type EnsureImageResult = 'present' | 'pulled';
+
+/** One image on the engine. */
+export interface EngineImage {
+  id: string;
+  /** Its `repository:tag` references (none for a dangling image). */
+  refs: string[];
+  /** Bytes of all its layers, shared ones included. */
+  sizeBytes: number;
+}
+
+export interface DiskUsageOptions {
+  /**
+   * Local images that may serve as the throwaway container measuring the data root's free space when the daemon
+   * cannot see the data root itself (it runs in a container with only the socket); the first present one with `df`
+   * is used. Never pulled.
+   */
+  helperImages?: readonly string[];
+}
+
+export interface DiskUsage {
+  /** Disk space of every image layer on the engine, each counted once (the engine's /system/df LayersSize). */
+  imagesBytes: number;
+  images: EngineImage[];
+  /** The engine's data root (DockerRootDir), where images and container layers live. */
+  dataRoot: string;
+  /**
+   * Free and total bytes of the filesystem holding the data root: `statfs` when the daemon sees the engine's data
+   * root (same host), else `helper` (`df` in a throwaway container with the data root mounted read-only); null when
+   * neither is possible.
+   */
+  space: { freeBytes: number; totalBytes: number; method: 'statfs' | 'helper' } | null;
 }

@@ -28,7 +28,7 @@ describe('ensureImage with pull', () => {
     const ref = await registry.addImage(name, 'v1', { 'hello.txt': 'hello from the fake registry\n', 'data.bin': Buffer.alloc(300_000, 7) });
     pulled.push(ref);
     const events: PullProgress[] = [];
-    await runtime.ensureImage(ref, { pull: true, onProgress: (p) => events.push(p) });
+    expect(await runtime.ensureImage(ref, { pull: true, onProgress: (p) => events.push(p) })).toBe('pulled');
     const info = await dockerClient().getImage(ref).inspect();
     expect(info.RepoTags).toContain(ref);
     const statuses = events.map((e) => e.status);
@@ -37,7 +37,7 @@ describe('ensureImage with pull', () => {
     expect(events.some((e) => e.id !== undefined)).toBe(true);
 
     const manifestGets = registry.requests.filter((r) => r.includes('/manifests/')).length;
-    await runtime.ensureImage(ref, { pull: true });
+    expect(await runtime.ensureImage(ref, { pull: true })).toBe('present');
     expect(registry.requests.filter((r) => r.includes('/manifests/')).length).toBe(manifestGets);
   });
 

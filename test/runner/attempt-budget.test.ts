@@ -22,7 +22,7 @@ afterEach(() => {
 function recordingRuntime(): { runtime: ContainerRuntime; execs: string[][] } {
   const execs: string[][] = [];
   const runtime = {
-    ensureImage: async () => undefined,
+    ensureImage: async () => 'present' as const,
     ensureToolVolume: async () => undefined,
     createContainer: async () => ({ id: `c${execs.length}` }),
     start: async () => undefined,
@@ -32,6 +32,8 @@ function recordingRuntime(): { runtime: ContainerRuntime; execs: string[][] } {
     },
     remove: async () => undefined,
     removeLeftovers: async () => 0,
+    diskUsage: async () => ({ imagesBytes: 0, images: [], dataRoot: '/var/lib/docker', space: null }),
+    removeImage: async () => 'absent' as const,
   } as unknown as ContainerRuntime;
   return { runtime, execs };
 }

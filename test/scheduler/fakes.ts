@@ -140,6 +140,9 @@ export function fakeRuntime(): FakeRuntime {
       f.removed.push({ ...labels });
       return 0;
     },
+    // No images and an unmeasured disk: the disk series stay absent, the disk check never refuses a run.
+    diskUsage: async () => ({ imagesBytes: 0, images: [], dataRoot: '/var/lib/docker', space: null }),
+    removeImage: async () => 'absent' as const,
   } as unknown as ContainerRuntime;
   return f;
 }
