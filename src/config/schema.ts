@@ -43,7 +43,8 @@ export const baselineSchema = z.discriminatedUnion('kind', [
     /** The track's first N finished days become the reference period. */
     days: z.number().int().min(1).max(365).default(14),
   }),
-  z.strictObject({ kind: z.literal('fixed'), p0: z.number().min(0).max(1) }),
+  // 0 < p0 < 1, as everywhere a fixed baseline is set (P0_RULE in src/regression/baseline.ts).
+  z.strictObject({ kind: z.literal('fixed'), p0: z.number().gt(0).lt(1) }),
   z.strictObject({ kind: z.literal('reference'), from: isoInstant, to: isoInstant }).superRefine((b, ctx) => {
     // A reversed or empty period would never hold data, leaving the track without a baseline and without a word.
     if (Date.parse(b.from) >= Date.parse(b.to)) {
@@ -163,12 +164,31 @@ export const configSchema = z
         socketPath: z.string().default('/var/run/docker.sock'),
         imageRepository: z.string().default(DEFAULT_IMAGE_REPOSITORY),
         pull: z.boolean().default(true),
+        /**
+         * Image policy: `keep` the suite's images between runs, or `remove-after-use` (each task image is removed once
+         * its attempt ends, and pulled again next time: for small disks). Needs `pull`.
+         */
+        images: z.enum(['keep', 'remove-after-use']).default('keep'),
+        /** Remove images agentdrift pulled that no configured track's suite uses any more (at daemon start and after each run). */
+        removeUnusedImages: z.boolean().default(true),
+        /** Free space (GB) the data root must keep beside the images a run still has to pull; a run that would not fit fails at once. */
+        minFreeGb: z.number().min(0).max(100_000).default(10),
+        /** Disk size (GB) assumed for a task image not present yet; default: the mean size of the suite's present images, else 4. */
+        imageSizeGb: z.number().positive().max(10_000).optional(),
         networkMode: z.string().default('bridge'),
         cpus: z.number().positive().default(2),
         memoryMb: z.number().int().positive().default(8192),
         pidsLimit: z.number().int().positive().default(4096),
         infraRetries: z.number().int().min(0).max(10).default(2),
         gradingTimeoutSeconds: z.number().int().min(1).default(3600),
+        // Deadlines of the engine's own work: one API call, and one archive copy (or an image pull without progress).
+        engineTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+        transferTimeoutSeconds: z.number().int().min(1).max(86_400).default(900),
+      })
+      .superRefine((d, ctx) => {
+        if (d.images === 'remove-after-use' && !d.pull) {
+          ctx.addIssue({ code: 'custom', path: ['images'], message: 'expected "keep" while docker.pull is false: a removed image could not be pulled again' });
+        }
       })
       .prefault({}),
     tracks: z

@@ -37,6 +37,8 @@ export interface AttemptDeps {
   log: Logger;
   /** Progress of image pulls (throttled; the pulls are logged at info as well). */
   onFetch?: ((p: FetchProgress) => void) | undefined;
+  /** Called with the image reference when the attempt pulled its image (the store records agentdrift's pulls). */
+  onImagePulled?: ((ref: string) => void) | undefined;
 }
 
 export interface AttemptPlan {
@@ -118,7 +120,8 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
   try {
     let t = performance.now();
     const pull = imagePullReporter(image, { log: deps.log, onFetch: deps.onFetch });
-    await withInfraRetries(() => runtime.ensureImage(image, { pull: config.docker.pull, onProgress: pull.onProgress }), retries, { onRetry });
+    const got = await withInfraRetries(() => runtime.ensureImage(image, { pull: config.docker.pull, onProgress: pull.onProgress }), retries, { onRetry });
+    if (got === 'pulled') deps.onImagePulled?.(image);
     pull.finish();
     timings.imageMs = performance.now() - t;
     t = performance.now();

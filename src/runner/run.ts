@@ -22,6 +22,7 @@ import { startOfDay } from '../scheduler/cron.ts';
 import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
 import { datasetDownloadReporter, type FetchProgress } from './fetch-progress.ts';
+import { diskNeed, diskShortfall, ImageUses, removeTaskImage, removeUnusedImages, taskImageRefs } from './images.ts';
 import { acquireTrackLease, type TrackLease } from './lease.ts';
 import { resolveSuite, type Suite } from './suite.ts';
 
@@ -157,6 +158,10 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
     const signal = opts.signal ? AbortSignal.any([opts.signal, lease.lost]) : lease.lost;
     return await leasedRun(ctx, runtime, trackName, { ...opts, signal }, credentials, lease, log);
   } finally {
+    // Images this store's pulls left that no configured suite uses any more (docker.removeUnusedImages).
+    if (!lease.lost.aborted && ctx.store.isOpen) {
+      await removeUnusedImages(ctx.store, runtime, ctx.config, log).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not remove unused images'));
+    }
     lease.release();
   }
 }
@@ -177,6 +182,8 @@ async function leasedRun(
   const suite: Suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log, onProgress: download.onProgress });
   download.finish();
   for (const r of suite.rejected) log.warn({ index: r.index, task: r.instanceId, reason: r.reason }, 'dataset row rejected');
+  // The suite's images, so that an image pulled for it is never taken for unused (and for the disk series).
+  ctx.store.setTrackImages(trackName, taskImageRefs(suite.tasks, ctx.config.docker.imageRepository));
   const byId = new Map(suite.tasks.map((t) => [t.instanceId, t]));
 
   // Resume the track's unfinished run when there is one (never for an oracle run, which is not stored).
@@ -268,6 +275,11 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   const work: { task: Task; sample: number }[] = [];
   for (const id of taskIds) for (let s = 0; s < samples; s++) if (!done.has(`${id}#${s}`)) work.push({ task: byId.get(id) as Task, sample: s });
 
+  // Before any attempt: the images still to pull must fit on the engine's disk (the run fails at once otherwise).
+  const imageOf = (task: Task) => taskImageRefs([task], ctx.config.docker.imageRepository)[0] as string;
+  if (work.length) await checkDisk(ctx, runtime, track.concurrency, work.map((w) => imageOf(w.task)), log);
+  const uses = new ImageUses(work.map((w) => imageOf(w.task)));
+
   const outcomes: RunSummary['outcomes'] = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 };
   const oracle: NonNullable<RunSummary['oracle']> = [];
   const progress: RunProgress = { runId, done: 0, total: work.length, resolved: 0, counted: 0, startedAtMs: Date.now() };
@@ -288,13 +300,16 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     let result;
     try {
       result = await runAttempt(
-        { runtime, agent: claudeCode, config: ctx.config, credentials, log, onFetch: opts.onFetch },
+        { runtime, agent: claudeCode, config: ctx.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => ctx.store.recordPulledImage(ref) },
         { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal },
       );
     } catch (e) {
       if (e instanceof AttemptAborted) return;
       throw e;
     }
+    // remove-after-use: the image goes once no other attempt of the run needs it.
+    const ref = imageOf(task);
+    if (uses.done(ref) && ctx.config.docker.images === 'remove-after-use') await removeTaskImage(runtime, ctx.store, ref, log);
     const a = result.attempt;
     if (runId !== null) {
       ctx.store.insertAttempt(runId, a);
@@ -335,4 +350,26 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   }
   log.info({ run: runId, state, ...outcomes }, 'run finished');
   return { runId, state, resumed, attempted: progress.done, skippedAsDone: done.size, outcomes, ...(opts.oracle ? { oracle } : {}) };
+}
+
+/**
+ * Throws a RunError naming the shortfall when the images the run still has to pull (plus docker.minFreeGb) would
+ * not fit in the free space of the engine's data root. Not measured (no way to see the data root): logged, no check.
+ */
+async function checkDisk(ctx: AppContext, runtime: ContainerRuntime, concurrency: number, refs: readonly string[], log: Logger): Promise<void> {
+  let usage;
+  try {
+    usage = await runtime.diskUsage({ helperImages: [...new Set(refs)] });
+  } catch (e) {
+    log.warn({ err: (e as Error).message }, 'could not read the engine\'s disk use: the disk check is skipped');
+    return;
+  }
+  const need = diskNeed(usage, refs, ctx.config.docker, concurrency);
+  if (need.freeBytes === null) {
+    log.warn({ dataRoot: usage.dataRoot }, 'the free space of the Docker data root cannot be measured here: the disk check is skipped');
+    return;
+  }
+  log.info({ freeBytes: need.freeBytes, requiredBytes: need.requiredBytes, missing: need.missing.length, present: need.present.length }, 'disk check');
+  const short = diskShortfall(need, usage, ctx.config.docker);
+  if (short) throw new RunError(short);
 }
