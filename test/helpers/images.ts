@@ -355,13 +355,33 @@ function instanceDockerfileText(repo: string): string {
   return [`FROM ${FIXTURE_IMAGE_REPOSITORY}:base-${repo.replace('/', '.')}`, ...INSTANCE_ENV_LINES, ''].join('\n');
 }
 
-async function prepareTask(name: string, baseImage: string, baseImageId: string, work: string): Promise<{ task: FixtureTask; appDir: string; hash: string }> {
-  const dir = path.join(FIXTURES_DIR, name);
+/** Where a fixture task's parts are: its folder (task.json, solution/), the repositories and the harness. */
+export interface FixtureSources {
+  /** Folder holding task.json and solution/. */
+  dir: string;
+  /** Folder holding the repositories (task.json's repoDir is one of them). */
+  reposDir: string;
+  /** Folder holding run_script.sh and parser.py. */
+  harnessDir: string;
+}
+
+function committedSources(name: string): FixtureSources {
+  return { dir: path.join(FIXTURES_DIR, name), reposDir: path.join(FIXTURES_DIR, 'repos'), harnessDir: path.join(FIXTURES_DIR, 'harness') };
+}
+
+async function prepareTask(
+  name: string,
+  baseImage: string,
+  baseImageId: string,
+  work: string,
+  src: FixtureSources = committedSources(name),
+): Promise<{ task: FixtureTask; appDir: string; hash: string }> {
+  const dir = src.dir;
   const spec = JSON.parse(readFileSync(path.join(dir, 'task.json'), 'utf8')) as TaskSpec;
-  const repoSrc = path.join(FIXTURES_DIR, 'repos', spec.repoDir);
+  const repoSrc = path.join(src.reposDir, spec.repoDir);
   const solutionSrc = path.join(dir, 'solution');
-  const runScript = readFileSync(path.join(FIXTURES_DIR, 'harness', 'run_script.sh'), 'utf8');
-  const parser = readFileSync(path.join(FIXTURES_DIR, 'harness', 'parser.py'), 'utf8');
+  const runScript = readFileSync(path.join(src.harnessDir, 'run_script.sh'), 'utf8');
+  const parser = readFileSync(path.join(src.harnessDir, 'parser.py'), 'utf8');
 
   const h = createHash('sha256').update(`${RECIPE_VERSION}\0${baseImage}\0${baseImageId}\0${name}\0`);
   hashDir(h, repoSrc);
@@ -504,6 +524,27 @@ async function build(log: (s: string) => void): Promise<FixtureImages> {
         tasks.push(prepared.task);
       }
       return { base, tasks };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+}
+
+/**
+ * Builds (or reuses) the image of a fixture task whose parts live outside test/fixtures/tasks (a generated one, see
+ * large-task.ts), the same way as the committed ones; it is not part of {@link ensureFixtureImages}'s tasks.
+ */
+export async function ensureFixtureTaskFrom(name: string, src: FixtureSources, options: { log?: (s: string) => void } = {}): Promise<FixtureTask> {
+  const docker = new Docker();
+  const log = options.log ?? ((s) => console.error(`[fixture-images] ${s}`));
+  return withLock('fixture-images', async () => {
+    const base = await ensureBaseImage(docker, log);
+    const baseId = (await docker.getImage(base).inspect()).Id;
+    const work = await mkdtemp(path.join(tmpdir(), 'agentdrift-fixtures-'));
+    try {
+      const prepared = await prepareTask(name, base, baseId, work, src);
+      await buildTaskImage(docker, prepared);
+      return prepared.task;
     } finally {
       await rm(work, { recursive: true, force: true });
     }
