@@ -6,13 +6,14 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
 import { createLogger } from '../app/log.ts';
-import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { ConfigError, loadConfig } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
 import { FINISHED_RUN_STATES } from '../model/types.ts';
 import { exportHistory, importHistoryFile } from '../history/import.ts';
 import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
 import { baselineSummary, setBaseline } from '../regression/service.ts';
 import { startServer } from '../server/server.ts';
+import { daemonUrl, healthcheck } from './healthcheck.ts';
 
 class UsageError extends Error {}
 
@@ -54,6 +55,25 @@ export function buildProgram(): Command {
       // Everything stored is stored (every write is synchronous and the store is closed). A run that did not stop
       // within the grace period may still hold a socket: do not let it keep the process alive.
       setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+    });
+
+  program
+    .command('healthcheck')
+    .description('exit 0 when the daemon of this config answers GET /healthz at server.host:server.port (a wildcard host on the loopback), else say why and exit 1 (the container image\'s HEALTHCHECK)')
+    .option('--url <url>', 'the daemon (default: server.host and server.port of the config)')
+    .option('--timeout <seconds>', 'give up waiting for the answer after this long', '4')
+    .action(async (o: { url?: string; timeout: string }, cmd: Command) => {
+      const timeout = Number(o.timeout);
+      // Exit 1, not 2, on every failure: a container engine reads any other code than 0 and 1 as reserved.
+      if (!(timeout > 0 && timeout <= 300)) {
+        console.error(`agentdrift: --timeout: got ${JSON.stringify(o.timeout)}; expected seconds between 0 and 300`);
+        process.exitCode = 1;
+        return;
+      }
+      const r = await healthcheck({ configPath: cmd.optsWithGlobals<GlobalOptions>().config, url: o.url, timeoutMs: timeout * 1000 });
+      if (r.ok) console.log(r.message);
+      else console.error(`agentdrift: ${r.message}`);
+      process.exitCode = r.ok ? 0 : 1;
     });
 
   program
@@ -303,12 +323,7 @@ export function statusLine(run: RunDetailBody): string {
   return `run ${run.id} of ${run.track} ${run.state}${run.live ? ' (live)' : ''}: ${done}/${total ?? '?'} attempts, pass so far ${pass}, cost ${run.costUsd.toFixed(2)} USD${why}`;
 }
 
-/** The daemon's address from the config: its listen address, with a wildcard host replaced by the loopback. */
-export function daemonUrl(config: Config): string {
-  const { host, port } = config.server;
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
-}
+export { daemonUrl };
 
 /**
  * A request to a running daemon (with the token; for a read, only when there is one); a refusal prints the daemon's

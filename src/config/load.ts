@@ -86,12 +86,39 @@ function parseYaml(text: string, file: string): unknown {
   return value ?? {};
 }
 
+/**
+ * Defaults the environment gives `server.host` and `server.port` when the document does not set them: the file wins,
+ * so an explicit `host: 127.0.0.1` stays. The container image sets AGENTDRIFT_DEFAULT_HOST=0.0.0.0, so that a mounted
+ * file without `server.host` still listens where the published port reaches it.
+ */
+export const SERVER_DEFAULT_ENV = { host: 'AGENTDRIFT_DEFAULT_HOST', port: 'AGENTDRIFT_DEFAULT_PORT' } as const;
+
+function withServerDefaults(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, where: string): Record<string, unknown> {
+  const server = raw.server ?? {};
+  // Anything but a mapping is the schema's to reject, with its own message.
+  if (typeof server !== 'object' || server === null || Array.isArray(server)) return raw;
+  const given = server as Record<string, unknown>;
+  const defaults: Record<string, unknown> = {};
+  // A bad value is an error even where the file overrides it: it is a mistake either way.
+  const host = env[SERVER_DEFAULT_ENV.host];
+  if (host !== undefined && host !== '') {
+    if (/\s/.test(host)) throw new ConfigError(`${where}: ${SERVER_DEFAULT_ENV.host}: got ${JSON.stringify(host)}; expected a listen address such as 0.0.0.0`);
+    if (given.host === undefined) defaults.host = host;
+  }
+  const port = env[SERVER_DEFAULT_ENV.port];
+  if (port !== undefined && port !== '') {
+    if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65_535) throw new ConfigError(`${where}: ${SERVER_DEFAULT_ENV.port}: got ${JSON.stringify(port)}; expected a port number from 0 to 65535`);
+    if (given.port === undefined) defaults.port = Number(port);
+  }
+  return Object.keys(defaults).length ? { ...raw, server: { ...defaults, ...given } } : raw;
+}
+
 /** Validates an already-parsed document; pure apart from reading `env`. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv, where = 'config'): Omit<LoadedConfig, 'source'> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(`${where}: expected a mapping of keys at the top level, got ${describeValue(raw)}`);
   }
-  const result = configSchema.safeParse(raw);
+  const result = configSchema.safeParse(withServerDefaults(raw as Record<string, unknown>, env, where));
   if (!result.success) {
     throw new ConfigError(`${where} is invalid`, result.error.issues.map((i) => describeConfigIssue(i, raw)));
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO } from '../helpers/prometheus.ts';
+import { parseConfig } from '../../src/config/index.ts';
 import { readRepo } from './tools.ts';
 
 /** The compose command available here: `docker compose` (plugin) or `docker-compose` (v1). */
@@ -113,7 +114,10 @@ describe('docker-compose.yml', () => {
     // The scrape target and the Alertmanager are the compose services, on the ports they listen on.
     expect(cfg.scrape_configs.find((j) => j.job_name === 'agentdrift')?.static_configs[0]?.targets).toEqual(['agentdrift:9477']);
     expect(cfg.alerting.alertmanagers[0]?.static_configs[0]?.targets).toEqual(['alertmanager:9093']);
-    expect(readRepo('Dockerfile')).toMatch(/' {2}port: 9477'/);
+    // The image's config leaves the port at its default, which the image exposes.
+    expect(readRepo('Dockerfile')).not.toMatch(/' {2}port: /);
+    expect(parseConfig({}, {}).config.server.port).toBe(9477);
+    expect(readRepo('Dockerfile')).toMatch(/^EXPOSE 9477$/m);
   });
 
   it('gives Alertmanager the shipped config', () => {
@@ -160,7 +164,10 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^VOLUME \["\/data"\]/m);
     expect(runtime).toMatch(/AGENTDRIFT_CONFIG=\/etc\/agentdrift\/agentdrift.yaml/);
     expect(runtime).toMatch(/'dataDir: \/data'/);
-    expect(runtime).toMatch(/' {2}host: 0\.0\.0\.0'/);
+    // Listening on all interfaces is the image's default for any config without server.host, the image's own or a
+    // mounted one (test/cli/healthcheck.test.ts runs a daemon with these ENV lines).
+    expect(runtime).toMatch(/^\s+AGENTDRIFT_DEFAULT_HOST=0\.0\.0\.0$/m);
+    expect(runtime).not.toMatch(/' {2}host: /);
     // node's own flags (the daemon's small young generation, as npm start runs it) may stand before the script.
     expect(runtime).toMatch(/^ENTRYPOINT \["node", (?:"--[a-z-]+=\d+", )*"bin\/agentdrift.js"\]/m);
     expect(runtime).toContain('"--max-semi-space-size=2"');
