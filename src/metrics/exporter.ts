@@ -11,6 +11,17 @@ import type { TrackOps, TrackSnapshot } from './snapshot.ts';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
+/** The engine's disk as the scheduler last measured it (src/runner/images.ts computes it). */
+export interface DockerDiskFigures {
+  imagesBytes: number;
+  images: number;
+  /** Null when the data root's free space cannot be measured from here. */
+  freeBytes: number | null;
+  totalBytes: number | null;
+  /** Tracks whose suite images are known (a run resolved them). */
+  tracks: { track: string; present: number; missing: number; requiredBytes: number }[];
+}
+
 export class MetricsExporter {
   /** Track series: change only in apply(), so their text is rendered once and reused until the next apply(). */
   readonly registry = new Registry();
@@ -34,7 +45,16 @@ export class MetricsExporter {
     registers: [],
   });
 
+  /** Set once per process from its environment (AppContext): never reset by applyOps. */
+  private readonly credentialsGauge = new Gauge({
+    name: 'agentdrift_agent_credentials_present',
+    help: '1 when this process has credentials for the track\'s agent (from its environment), else 0: agent runs fail without them.',
+    labelNames: ['track'],
+    registers: [],
+  });
+
   constructor(version: string) {
+    this.opsRegistry.registerMetric(this.credentialsGauge);
     collectDefaultMetrics({ register: this.processRegistry });
     const build = this.gauge('agentdrift_build_info', 'Build of the agentdrift daemon (always 1).', ['version']);
     build.set({ version }, 1);
@@ -176,6 +196,12 @@ export class MetricsExporter {
     return g;
   }
 
+  /** Whether the agent of each track has credentials (the same for every track: they come from the environment). */
+  setAgentCredentials(tracks: readonly string[], present: boolean): void {
+    this.credentialsGauge.reset();
+    for (const track of tracks) this.credentialsGauge.set({ track }, present ? 1 : 0);
+  }
+
   /** Replaces every operational series; `dockerUp` null (not checked in this process) leaves agentdrift_docker_up out. */
   applyOps(ops: readonly TrackOps[], dockerUp: boolean | null): void {
     for (const g of this.opsGauges.values()) g.reset();
@@ -197,6 +223,52 @@ export class MetricsExporter {
       this.og('agentdrift_cost_today_usd').set({ track }, o.costTodayUsd);
       for (const state of ENDED_STATES) runs.inc({ track, state }, o.runsByState[state]);
       missed.inc({ track }, o.missedRuns);
+    }
+  }
+
+  // --- the engine's disk (agentdrift_docker_*; docs/metrics.md) ------------------------------------------------
+
+  /** Registered in opsRegistry only while there are figures: label-less gauges would otherwise render a 0. */
+  private readonly diskGauges = {
+    imagesBytes: new Gauge({ name: 'agentdrift_docker_images_bytes', help: 'Disk space of every image layer on the Docker Engine, each layer counted once (/system/df LayersSize), bytes.', registers: [] }),
+    images: new Gauge({ name: 'agentdrift_docker_images', help: 'Images on the Docker Engine.', registers: [] }),
+    free: new Gauge({ name: 'agentdrift_docker_data_root_free_bytes', help: 'Free bytes of the filesystem holding the engine\'s data root (DockerRootDir); absent when not measurable.', registers: [] }),
+    total: new Gauge({ name: 'agentdrift_docker_data_root_total_bytes', help: 'Size of the filesystem holding the engine\'s data root, bytes; absent when not measurable.', registers: [] }),
+    suite: new Gauge({ name: 'agentdrift_docker_suite_images', help: 'Images of the track\'s suite (as its last run resolved it), present on the engine or missing (to pull).', labelNames: ['track', 'state'], registers: [] }),
+    required: new Gauge({
+      name: 'agentdrift_docker_run_required_bytes',
+      help: 'Free bytes the track\'s next run needs on the data root: its missing images (estimated) plus docker.minFreeGb; the disk check refuses a run below it.',
+      labelNames: ['track'],
+      registers: [],
+    }),
+  };
+
+  /** Replaces the disk series; null (no check yet, or the engine did not answer) leaves them all out. */
+  applyDockerDisk(d: DockerDiskFigures | null): void {
+    const g = this.diskGauges;
+    for (const gauge of Object.values(g)) {
+      this.opsRegistry.removeSingleMetric((gauge as unknown as { name: string }).name);
+      gauge.reset();
+    }
+    if (d === null) return;
+    const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+    const put = (gauge: Gauge, v: number | null) => {
+      if (!finite(v)) return;
+      this.opsRegistry.registerMetric(gauge);
+      gauge.set(v);
+    };
+    put(g.imagesBytes, d.imagesBytes);
+    put(g.images, d.images);
+    if (finite(d.freeBytes) && finite(d.totalBytes)) {
+      put(g.free, d.freeBytes);
+      put(g.total, d.totalBytes);
+    }
+    this.opsRegistry.registerMetric(g.suite);
+    this.opsRegistry.registerMetric(g.required);
+    for (const t of d.tracks) {
+      g.suite.set({ track: t.track, state: 'present' }, t.present);
+      g.suite.set({ track: t.track, state: 'missing' }, t.missing);
+      if (finite(t.requiredBytes)) g.required.set({ track: t.track }, t.requiredBytes);
     }
   }
 

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import type { Config, TrackConfig } from '../config/index.ts';
 import { imageReference, type Task } from '../dataset/index.ts';
 import type { ContainerRuntime, DiskUsage } from '../executor/runtime.ts';
+import type { DockerDiskFigures } from '../metrics/exporter.ts';
 import type { Store } from '../store/store.ts';
 
 const GB = 1e9;
@@ -156,4 +157,22 @@ export async function removeUnusedImages(store: Store, runtime: ContainerRuntime
   }
   if (removed.length) log.info({ images: removed }, 'removed images agentdrift pulled that no configured suite uses any more');
   return removed;
+}
+
+/** The disk series: the engine's image use and free space, and per track (suite images known) what its next run needs. */
+export function dockerDiskFigures(usage: DiskUsage, store: Store, config: Pick<Config, 'docker' | 'tracks'>): DockerDiskFigures {
+  const tracks: DockerDiskFigures['tracks'] = [];
+  for (const t of config.tracks) {
+    const refs = store.trackImages(t.name);
+    if (refs === null) continue;
+    const need = diskNeed(usage, refs, config.docker, t.concurrency);
+    tracks.push({ track: t.name, present: need.present.length, missing: need.missing.length, requiredBytes: need.requiredBytes });
+  }
+  return {
+    imagesBytes: usage.imagesBytes,
+    images: usage.images.length,
+    freeBytes: usage.space?.freeBytes ?? null,
+    totalBytes: usage.space?.totalBytes ?? null,
+    tracks,
+  };
 }

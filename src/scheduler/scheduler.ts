@@ -22,6 +22,7 @@ import type { RunRow } from '../model/types.ts';
 import type { LeaseRow } from '../store/store.ts';
 import { LEASE_TTL_MS, otherLiveHolder, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
+import { dockerDiskFigures, removeUnusedImages } from '../runner/images.ts';
 import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from './records.ts';
 
 export interface Clock {
@@ -49,6 +50,8 @@ export interface SchedulerOptions {
   execute?: ExecuteRun;
   /** How often the Docker Engine is checked (and the day's budget re-read). Default 15 s. */
   checkIntervalMs?: number;
+  /** How often, at most, the engine's disk (images, data root free space) is measured at a check. Default 60 s. */
+  diskIntervalMs?: number;
   /** How long a cancel or a shutdown waits for a run to stop (default server.shutdownGraceSeconds). */
   graceMs?: number;
   /** How often a track run by another process at start is checked again, to resume its run once it is free (30 s). */
@@ -122,6 +125,8 @@ export class Scheduler implements LiveSource, RunControl {
   private readonly clock: Clock;
   private readonly execute: ExecuteRun;
   private readonly checkIntervalMs: number;
+  private readonly diskIntervalMs: number;
+  private lastDiskMs = -Infinity;
   private readonly graceMs: number;
   private readonly elsewhereRetryMs: number;
   private readonly log: Logger;
@@ -139,6 +144,7 @@ export class Scheduler implements LiveSource, RunControl {
     this.clock = opts.clock ?? realClock;
     this.execute = opts.execute ?? executeRun;
     this.checkIntervalMs = opts.checkIntervalMs ?? 15_000;
+    this.diskIntervalMs = opts.diskIntervalMs ?? 60_000;
     this.graceMs = opts.graceMs ?? opts.ctx.config.server.shutdownGraceSeconds * 1000;
     this.elsewhereRetryMs = opts.elsewhereRetryMs ?? LEASE_TTL_MS / 2;
     this.log = opts.ctx.log.child({ room: 'scheduler' });
@@ -223,6 +229,13 @@ export class Scheduler implements LiveSource, RunControl {
       } catch (e) {
         this.log.warn({ track: t.name, err: (e as Error).message }, 'could not remove leftover containers');
       }
+    }
+    if (this.stoppedMeanwhile()) return;
+    // Images agentdrift pulled that no configured suite uses any more (the config changed while it was down).
+    try {
+      if (this.docker) await removeUnusedImages(ctx.store, this.runtime, ctx.config, this.log);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not remove unused images');
     }
     if (this.stoppedMeanwhile()) return;
     this.scheduleCheck();
@@ -377,6 +390,8 @@ export class Scheduler implements LiveSource, RunControl {
     }
     this.docker = up;
     if (!this.ctx.store.isOpen) return;
+    await this.checkDisk(up);
+    if (!this.ctx.store.isOpen) return;
     try {
       if (this.ctx.store.changedByOthers()) {
         this.log.info('the store was changed by another agentdrift process: recomputing the figures');
@@ -386,6 +401,32 @@ export class Scheduler implements LiveSource, RunControl {
       }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not recompute the figures');
+    }
+  }
+
+  /**
+   * Measures the engine's disk (agentdrift_docker_* disk series) when the last measure is older than the disk
+   * interval; an engine that does not answer leaves the series out.
+   */
+  private async checkDisk(up: boolean): Promise<void> {
+    if (!up) {
+      this.ctx.exporter.applyDockerDisk(null);
+      this.lastDiskMs = -Infinity;
+      return;
+    }
+    const now = this.clock.now();
+    if (now - this.lastDiskMs < this.diskIntervalMs) return;
+    this.lastDiskMs = now;
+    const { store, config } = this.ctx;
+    try {
+      // The suites' own images serve to measure the data root when the daemon cannot see it (runs in a container).
+      const helperImages = [...new Set(config.tracks.flatMap((t) => store.trackImages(t.name) ?? []))];
+      const usage = await this.runtime.diskUsage({ helperImages });
+      if (!store.isOpen) return;
+      this.ctx.exporter.applyDockerDisk(dockerDiskFigures(usage, store, config));
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'could not measure the Docker Engine\'s disk');
+      this.ctx.exporter.applyDockerDisk(null);
     }
   }
 

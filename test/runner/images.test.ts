@@ -147,7 +147,7 @@ describe('images agentdrift pulled that no configured suite uses', { timeout: 30
     made.push(a, b);
     const busybox = await ensureBusyboxImage();
     const foreign = `agentdrift-test-foreign-${scope}:x`;
-    await docker.getImage(busybox).tag({ repo: foreign.split(':')[0], tag: 'x' });
+    await docker.getImage(busybox).tag({ repo: `agentdrift-test-foreign-${scope}`, tag: 'x' });
     made.push(foreign);
 
     const dataDir = tempDir('agentdrift-images-data-');

@@ -1,0 +1,91 @@
+/**
+ * The daemon's agentdrift_docker_* disk series, measured by the scheduler on the real engine with local busybox
+ * images under agentdrift-test names, and the removal at daemon start of images agentdrift pulled that no configured
+ * suite uses.
+ */
+import { randomUUID } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DockerRuntime } from '../../src/executor/index.ts';
+import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { makeContext, type TestContext } from '../helpers/context.ts';
+import { dockerClient, ensureBusyboxImage } from '../helpers/docker.ts';
+import { series } from './fakes.ts';
+
+const docker = dockerClient();
+const scope = randomUUID().slice(0, 8);
+const repository = `agentdrift-test-diskm-${scope}`;
+let present: string;
+let unused: string;
+let t: TestContext | null = null;
+let scheduler: Scheduler | null = null;
+
+beforeAll(async () => {
+  const busybox = await ensureBusyboxImage();
+  await docker.getImage(busybox).tag({ repo: repository, tag: 'present' });
+  await docker.getImage(busybox).tag({ repo: repository, tag: 'unused' });
+  present = `${repository}:present`;
+  unused = `${repository}:unused`;
+}, 120_000);
+
+afterEach(async () => {
+  await scheduler?.stop(0);
+  scheduler = null;
+  t?.cleanup();
+  t = null;
+});
+
+afterAll(async () => {
+  for (const ref of [present, unused]) await docker.getImage(ref).remove({ force: true }).catch(() => undefined);
+});
+
+function setup(runtime: DockerRuntime): TestContext {
+  // A slot far away: nothing runs; the scheduler only checks the engine.
+  t = makeContext({ docker: { minFreeGb: 2 }, tracks: [{ name: `disk-${scope}`, concurrency: 1, schedule: { cron: '0 3 1 1 *' } }] });
+  scheduler = new Scheduler({ ctx: t.ctx, runtime, execute: async () => Promise.reject(new Error('no run expected')) });
+  return t;
+}
+
+describe('agentdrift_docker_* disk series', () => {
+  it('expose image disk use, the data root\'s free and total bytes, and what each track\'s next run needs', async () => {
+    const { ctx } = setup(new DockerRuntime());
+    const track = `disk-${scope}`;
+    ctx.store.setTrackImages(track, [present, `${repository}:missing`]);
+    await scheduler!.start();
+    const text = await ctx.exporter.render();
+    const size = (await docker.getImage(present).inspect()).Size;
+    expect(series(text, 'agentdrift_docker_images_bytes')).toBeGreaterThanOrEqual(size);
+    expect(series(text, 'agentdrift_docker_images')).toBeGreaterThanOrEqual(1);
+    const info = (await docker.info()) as { DockerRootDir: string };
+    const s = await statfs(info.DockerRootDir);
+    expect(series(text, 'agentdrift_docker_data_root_total_bytes')).toBe(s.blocks * s.bsize);
+    expect(series(text, 'agentdrift_docker_data_root_free_bytes')).toBeGreaterThan(0);
+    expect(series(text, 'agentdrift_docker_suite_images', { track, state: 'present' })).toBe(1);
+    expect(series(text, 'agentdrift_docker_suite_images', { track, state: 'missing' })).toBe(1);
+    // One image to pull, estimated at the size of the suite's present one, plus docker.minFreeGb.
+    expect(series(text, 'agentdrift_docker_run_required_bytes', { track })).toBe(size + 2e9);
+  });
+
+  it('are absent while the engine does not answer (and so is the free space when it cannot be measured)', async () => {
+    const { ctx } = setup(new DockerRuntime({ socketPath: `/tmp/agentdrift-no-engine-${scope}.sock` }));
+    await scheduler!.start();
+    const text = await ctx.exporter.render();
+    expect(series(text, 'agentdrift_docker_up')).toBe(0);
+    for (const name of ['agentdrift_docker_images_bytes', 'agentdrift_docker_data_root_free_bytes', 'agentdrift_docker_data_root_total_bytes']) {
+      expect(text.includes(`\n${name} `), name).toBe(false);
+    }
+  });
+});
+
+describe('daemon start', () => {
+  it('removes images agentdrift pulled that no configured suite uses, and only those', async () => {
+    const { ctx } = setup(new DockerRuntime());
+    ctx.store.setTrackImages(`disk-${scope}`, [present]);
+    ctx.store.recordPulledImage(present);
+    ctx.store.recordPulledImage(unused);
+    await scheduler!.start();
+    await expect(docker.getImage(unused).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await docker.getImage(present).inspect()).RepoTags).toContain(present);
+    expect(ctx.store.pulledImages().map((p) => p.ref)).toEqual([present]);
+  });
+});
