@@ -10,6 +10,7 @@ import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from '
 import { CronSchedule } from '../scheduler/cron.ts';
 import { StoredThresholdCache } from '../regression/evaluate.ts';
 import { Store } from '../store/store.ts';
+import { credentialState, type CredentialState } from './credentials.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -42,6 +43,8 @@ export class AppContext {
   readonly configSource: string | null;
   readonly store: Store;
   readonly exporter: MetricsExporter;
+  /** Whether the agent has credentials (from the environment, see credentials.ts): names only, never values. */
+  readonly agentCredentials: CredentialState;
   private readonly snapshots = new Map<string, TrackSnapshot>();
   private readonly thresholds: StoredThresholdCache;
   private readonly schedules = new Map<string, { schedule: CronSchedule; periodSeconds: number | null }>();
@@ -57,6 +60,8 @@ export class AppContext {
     this.configSource = loaded.source;
     this.store = store ?? Store.open(loaded.config.dataDir);
     this.exporter = new MetricsExporter(VERSION);
+    this.agentCredentials = credentialState(this.secrets);
+    this.exporter.setAgentCredentials(this.config.tracks.map((t) => t.name), this.agentCredentials.present);
     this.thresholds = new StoredThresholdCache(this.store);
     for (const t of this.config.tracks) this.store.ensureTrack({ name: t.name, agent: t.agent, model: t.model });
     this.refresh();
@@ -83,6 +88,11 @@ export class AppContext {
 
   now(): number {
     return this.live ? this.live.now() : Date.now();
+  }
+
+  /** Whether the Docker Engine answered the scheduler's last check; null without a scheduler or before its first. */
+  dockerUp(): boolean | null {
+    return this.live ? this.live.dockerUp() : null;
   }
 
   private cronOf(name: string): { schedule: CronSchedule; periodSeconds: number | null } {

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
+import { logAgentCredentials } from '../app/credentials.ts';
 import { createLogger } from '../app/log.ts';
 import { ConfigError, loadConfig } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
     .description('run the daemon: HTTP API, /metrics and the schedule of every track')
     .action(async (_o, cmd: Command) => {
       const ctx = openContext(cmd);
+      logAgentCredentials(ctx.log, ctx.agentCredentials, ctx.config.tracks.map((t) => t.name), process.env);
       const { DockerRuntime } = await import('../executor/index.ts');
       const { Scheduler } = await import('../scheduler/scheduler.ts');
       const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });

@@ -25,10 +25,24 @@ export function toStatsBaseline(row: BaselineRow): Baseline {
 
 export type BaselineRequest = { p0: number; from?: string } | { from: string; to: string };
 
+/**
+ * What a fixed baseline's p0 must be, wherever it comes from (config, API, CLI): a number strictly between 0 and 1. At
+ * p0 = 1 a single failed attempt is "significant" and the CUSUM threshold collapses to 0; at p0 = 0 nothing can ever
+ * be a drop.
+ */
+export const P0_RULE = 'expected a number strictly between 0 and 1 (a fixed baseline pass rate; 0 and 1 leave nothing to test)';
+
+/** Why `p0` is not a usable fixed baseline, or null when it is. */
+export function p0Problem(p0: unknown): string | null {
+  if (typeof p0 === 'number' && p0 > 0 && p0 < 1) return null;
+  return `got ${typeof p0 === 'string' ? JSON.stringify(p0) : String(p0)}; ${P0_RULE}`;
+}
+
 /** Builds (but does not store) a baseline from a request; a reference period must be over and hold attempts. */
 export function buildBaseline(store: Store, track: string, req: BaselineRequest, who: { by: string; reason: string; configSpec?: string | null }, now = Date.now()): BaselineInput {
   if ('p0' in req) {
-    if (!(req.p0 >= 0 && req.p0 <= 1)) throw new BaselineError(`p0: got ${req.p0}; expected a probability between 0 and 1`);
+    const bad = p0Problem(req.p0);
+    if (bad) throw new BaselineError(`p0: ${bad}`);
     const from = req.from === undefined ? now : parseInstant('from', req.from);
     return { kind: 'fixed', p0: req.p0, fromMs: null, toMs: null, perTask: null, monitorFromMs: from, createdBy: who.by, reason: who.reason, configSpec: who.configSpec ?? null };
   }

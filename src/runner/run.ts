@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { Credentials } from '../agent/index.ts';
 import { claudeCode } from '../agent/index.ts';
 import type { AppContext } from '../app/context.ts';
+import { agentCredentials, MISSING_CREDENTIALS } from '../app/credentials.ts';
 import type { Task } from '../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../executor/runtime.ts';
 import type { AttemptInput, RunState } from '../model/types.ts';
@@ -95,12 +96,8 @@ export interface RunSummary {
 
 /** The agent's credentials, in this order: API key, OAuth token, Bedrock, Vertex (all from the environment). */
 export function credentialsFrom(ctx: Pick<AppContext, 'secrets'>): Credentials | null {
-  const s = ctx.secrets;
-  if (s.anthropicApiKey) return { apiKey: s.anthropicApiKey };
-  if (s.claudeOauthToken) return { oauthToken: s.claudeOauthToken };
-  if (s.bedrock) return { bedrock: s.bedrock };
-  if (s.vertex) return { vertex: s.vertex };
-  return null;
+  // One rule with the start-up warning, /readyz and agentdrift_agent_credentials_present.
+  return agentCredentials(ctx.secrets);
 }
 
 /**
@@ -150,7 +147,7 @@ export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, tra
   const log: Logger = ctx.log.child({ track: trackName });
   const credentials = credentialsFrom(ctx);
   if (!opts.oracle && !credentials) {
-    throw new RunError('no credentials for the agent: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in the environment');
+    throw new RunError(MISSING_CREDENTIALS);
   }
   const lease = acquireTrackLease(ctx.store, trackName, opts.holder ?? 'agentdrift run', { log });
   try {

@@ -2,6 +2,7 @@
  * Run control (bearer token): start a run of a track now, cancel a run. Both need the daemon's scheduler; a server
  * without one (tests, tools) answers 503.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
@@ -11,7 +12,7 @@ import { errorBody, jsonSchema, trackParams } from '../schema.ts';
 import { presentRunStatus, runParams, runStatus } from './runs.ts';
 
 const error = (reply: FastifyReply, statusCode: number, message: string, extra: { runId?: number } = {}) =>
-  reply.code(statusCode).send({ statusCode, error: { 404: 'Not Found', 409: 'Conflict', 503: 'Service Unavailable' }[statusCode] ?? 'Error', message, ...extra });
+  reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extra });
 
 const noControl = 'this server runs no scheduler: start and cancel runs through `agentdrift daemon`';
 
