@@ -10,6 +10,7 @@ import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from '
 import { CronSchedule } from '../scheduler/cron.ts';
 import { StoredThresholdCache } from '../regression/evaluate.ts';
 import { Store } from '../store/store.ts';
+import { CpuPool } from '../workers/pool.ts';
 import { credentialState, type CredentialState } from './credentials.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -49,6 +50,11 @@ export class AppContext {
   private readonly thresholds: StoredThresholdCache;
   private readonly schedules = new Map<string, { schedule: CronSchedule; periodSeconds: number | null }>();
   private live: LiveSource | null = null;
+  private pool: CpuPool | null = null;
+  /** Refreshes go to a worker thread (offloadRefreshes): the tracks waiting for one, and the one running. */
+  private offload = false;
+  private readonly stale = new Set<string>();
+  private inflight: Promise<void> | null = null;
 
   constructor(
     loaded: LoadedConfig,
@@ -129,19 +135,76 @@ export class AppContext {
     this.exporter.applyOps(this.config.tracks.map((t) => this.ops(t.name)), this.live ? this.live.dockerUp() : null);
   }
 
+  /** The worker threads for CPU-heavy work (workers/pool.ts), started on first use and ended by close(). */
+  cpu(): CpuPool {
+    this.pool ??= new CpuPool();
+    return this.pool;
+  }
+
+  /**
+   * From now on, refresh() recomputes the figures in a worker thread (the daemon's server turns this on, so that a
+   * threshold simulation or a scan of a long history never holds up a request): it returns at once, /metrics and
+   * the API serve the previous figures until the new ones are in, and settled() says when they are. Refreshes asked
+   * for while one runs are merged into the next. The one-shot commands keep computing in-thread.
+   */
+  offloadRefreshes(): void {
+    if (this.store.file !== ':memory:') this.offload = true;
+  }
+
+  /** Resolves once no refresh is waiting or running (at once when refreshes run in-thread). */
+  async settled(): Promise<void> {
+    while (this.inflight) await this.inflight;
+  }
+
+  private startRefresh(): void {
+    if (this.inflight || this.stale.size === 0 || !this.store.isOpen) return;
+    const tracks = this.config.tracks.filter((t) => this.stale.has(t.name));
+    this.stale.clear();
+    const started = performance.now();
+    this.inflight = this.cpu()
+      .snapshots({ file: this.store.file, tracks, statistics: this.config.statistics })
+      .then(
+        (snapshots) => {
+          if (!this.store.isOpen) return;
+          for (const s of snapshots) this.snapshots.set(s.track, s);
+          this.applySnapshots();
+          this.log.debug({ tracks: tracks.map((t) => t.name), ms: Math.round(performance.now() - started) }, 'figures recomputed in a worker');
+        },
+        (e: unknown) => {
+          if (this.store.isOpen) this.log.error({ tracks: tracks.map((t) => t.name), err: e instanceof Error ? e.message : String(e) }, 'recomputing the figures failed; serving the previous ones');
+        },
+      )
+      .finally(() => {
+        this.inflight = null;
+        this.startRefresh();
+      });
+  }
+
+  private applySnapshots(): void {
+    this.exporter.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
+    this.refreshOps();
+  }
+
   /** Recomputes the figures of one track (or all) and swaps them into /metrics. */
   refresh(track?: string): void {
     const started = performance.now();
     const tracks = track ? [this.track(track)] : this.config.tracks;
+    if (this.offload) {
+      for (const t of tracks) this.stale.add(t.name);
+      this.startRefresh();
+      return;
+    }
     for (const t of tracks) this.snapshots.set(t.name, computeSnapshot(this.store, t, { statistics: this.config.statistics, thresholds: this.thresholds }));
-    this.exporter.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
-    this.refreshOps();
+    this.applySnapshots();
     this.log.debug({ track: track ?? 'all', ms: Math.round(performance.now() - started) }, 'figures recomputed');
   }
 
   close(): void {
     for (const s of this.schedules.values()) s.schedule.dispose();
     this.schedules.clear();
+    this.stale.clear();
+    void this.pool?.close();
+    this.pool = null;
     this.store.close();
   }
 }

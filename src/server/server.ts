@@ -7,6 +7,14 @@ import type { AppContext } from '../app/context.ts';
 import type { RunControl } from '../scheduler/scheduler.ts';
 import app from './app.ts';
 
+/** The daemon could not listen where its config says (port in use, no such address): a one-line CLI error. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
 export interface ServerOptions {
   /** Runs on demand and cancels (the daemon's scheduler); without it those routes answer 503. */
   control?: RunControl;
@@ -17,7 +25,7 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     loggerInstance: ctx.log as FastifyBaseLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, useDefaults: true } },
+    // Requests are validated by the routes' zod schemas (validation.ts), not by Ajv.
   });
   await fastify.register(app, { ctx, ...(opts.control ? { control: opts.control } : {}) });
   return fastify;
@@ -39,8 +47,24 @@ export interface StartOptions extends ServerOptions {
 }
 
 export async function startServer(ctx: AppContext, opts: StartOptions = {}): Promise<RunningServer> {
+  // From here on the figures are recomputed in a worker thread (a threshold simulation takes seconds), so that no
+  // request waits for them.
+  ctx.offloadRefreshes();
   const fastify = await buildServer(ctx, opts);
-  const address = await fastify.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
+  const { host, port } = ctx.config.server;
+  let address: string;
+  try {
+    address = await fastify.listen({ host, port });
+  } catch (e) {
+    await fastify.close();
+    const err = e as NodeJS.ErrnoException;
+    const why: Record<string, string> = {
+      EADDRINUSE: 'the port is in use (another agentdrift daemon?)',
+      EACCES: 'permission denied (a port below 1024 needs privileges)',
+      EADDRNOTAVAIL: 'no interface of this machine has that address',
+    };
+    throw new ListenError(`cannot listen on ${host}:${port}: ${(err.code && why[err.code]) ?? err.message}; set server.host / server.port in the config`);
+  }
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
   let closing: Promise<void> | null = null;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { ImportError } from '../../history/format.ts';
-import { importHistoryText } from '../../history/import.ts';
+import { importHistoryBody } from '../../history/import-body.ts';
 import type { TrackOps, TrackSnapshot } from '../../metrics/snapshot.ts';
 import { costByDay, lastMissed } from '../../scheduler/records.ts';
 import type { RunRow } from '../../model/types.ts';
@@ -275,29 +275,40 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
     },
   );
 
-  app.post<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof importQuery> }>(
-    '/api/tracks/:track/import',
-    {
-      bodyLimit: 256 * 1024 * 1024,
-      schema: {
-        tags: ['tracks'],
-        summary: 'Import history (docs/import-format.md or a margin results.json; token required)',
-        security: [{ bearer: [] }],
-        params: jsonSchema(trackParams),
-        querystring: jsonSchema(importQuery),
-        response: { 200: jsonSchema(importResult), 400: jsonSchema(errorBody), 401: jsonSchema(errorBody), ...notFound },
+  // The import route reads its body as bytes, not through the JSON parser: a large one is parsed and validated in a
+  // worker thread (history/import-body.ts), where the event loop does not wait for it. Its own scope, so that only
+  // this route parses JSON so.
+  await app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof importQuery> }>(
+      '/api/tracks/:track/import',
+      {
+        bodyLimit: 256 * 1024 * 1024,
+        schema: {
+          tags: ['tracks'],
+          summary: 'Import history (docs/import-format.md or a margin results.json; token required)',
+          security: [{ bearer: [] }],
+          params: jsonSchema(trackParams),
+          querystring: jsonSchema(importQuery),
+          response: { 200: jsonSchema(importResult), 400: jsonSchema(errorBody), 401: jsonSchema(errorBody), ...notFound },
+        },
       },
-    },
-    async (req, reply) => {
-      ctx.track(req.params.track);
-      try {
-        return importHistoryText(ctx, req.params.track, JSON.stringify(req.body), { fileName: 'request body', at: req.query.at });
-      } catch (e) {
-        if (e instanceof ImportError) {
-          return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.message.split('\n')[0], problems: e.problems });
+      async (req, reply) => {
+        ctx.track(req.params.track);
+        try {
+          const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+          const summary = await importHistoryBody(ctx, req.params.track, body, { fileName: 'request body', at: req.query.at });
+          // Answer once the figures include the import (computed off the event loop in the daemon).
+          await ctx.settled();
+          return summary;
+        } catch (e) {
+          if (e instanceof ImportError) {
+            return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.message.split('\n')[0], problems: e.problems });
+          }
+          throw e;
         }
-        throw e;
-      }
-    },
-  );
+      },
+    );
+  });
 }
