@@ -7,16 +7,19 @@ import { Command, CommanderError } from 'commander';
 import { AppContext, UnknownTrackError, VERSION } from '../app/context.ts';
 import { logAgentCredentials } from '../app/credentials.ts';
 import { createLogger } from '../app/log.ts';
-import { ConfigError, loadConfig } from '../config/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { ImportError } from '../history/format.ts';
 import { FINISHED_RUN_STATES } from '../model/types.ts';
 import { exportHistory, importHistoryFile } from '../history/import.ts';
-import { BaselineError, type BaselineRequest } from '../regression/baseline.ts';
+import { BaselineError, P0_RULE, p0Problem, type BaselineRequest } from '../regression/baseline.ts';
 import { baselineSummary, setBaseline } from '../regression/service.ts';
+import type { AttemptTimings } from '../runner/attempt.ts';
 import { startServer } from '../server/server.ts';
 import { daemonUrl, healthcheck } from './healthcheck.ts';
+import { failRunIfUnsettled, guardUnsettled } from './unsettled.ts';
 
 class UsageError extends Error {}
+class DataDirError extends Error {}
 
 interface GlobalOptions {
   config?: string;
@@ -26,7 +29,14 @@ function openContext(cmd: Command, opts: { quiet?: boolean } = {}): AppContext {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   const loaded = loadConfig({ path: g.config });
   const log = createLogger(opts.quiet ? 'warn' : loaded.config.logLevel);
-  return new AppContext(loaded, log);
+  try {
+    return new AppContext(loaded, log);
+  } catch (e) {
+    // A dataDir that cannot be created or written, or a file there that is not a database: say which, in one line.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') throw new DataDirError(`dataDir ${loaded.config.dataDir}: cannot open the store there: ${(e as Error).message} (${code})`);
+    throw e;
+  }
 }
 
 export function buildProgram(): Command {
@@ -44,7 +54,7 @@ export function buildProgram(): Command {
       logAgentCredentials(ctx.log, ctx.agentCredentials, ctx.config.tracks.map((t) => t.name), process.env);
       const { DockerRuntime } = await import('../executor/index.ts');
       const { Scheduler } = await import('../scheduler/scheduler.ts');
-      const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });
+      const runtime = new DockerRuntime(dockerOptions(ctx.config));
       const scheduler = new Scheduler({ ctx, runtime });
       const server = await startServer(ctx, { control: scheduler, stop: () => scheduler.stop() });
       try {
@@ -212,7 +222,7 @@ export function buildProgram(): Command {
       const { DockerRuntime } = await import('../executor/index.ts');
       const { executeRun } = await import('../runner/run.ts');
       const { progressReporter } = await import('./progress.ts');
-      const runtime = new DockerRuntime({ socketPath: ctx.config.docker.socketPath });
+      const runtime = new DockerRuntime(dockerOptions(ctx.config));
       const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         if (abort.signal.aborted) process.exit(130);
@@ -222,6 +232,9 @@ export function buildProgram(): Command {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const progress = progressReporter(process.stderr);
+      // Should the run's work be left unsettled, the run is marked failed before the process ends (see unsettled.ts).
+      let unguard = (): void => undefined;
+      const phases = phaseTotals();
       try {
         const r = await executeRun(ctx, runtime, o.track, {
           trigger: o.oracle ? 'oracle' : 'cli',
@@ -231,6 +244,13 @@ export function buildProgram(): Command {
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
           onFetch: (p) => progress.fetch(p),
+          onTimings: (_task, timings) => phases.add(timings),
+          onStart: (runId) => {
+            unguard = failRunIfUnsettled(ctx.store, runId, (line) => {
+              progress.stop();
+              console.error(line);
+            });
+          },
         });
         progress.stop();
         const counted = r.attempted - r.outcomes.infra_error;
@@ -239,6 +259,8 @@ export function buildProgram(): Command {
             `${r.outcomes.resolved}/${counted} resolved, ${r.outcomes.unresolved} unresolved, ${r.outcomes.agent_error} agent errors, ` +
             `${r.outcomes.timeout} timeouts, ${r.outcomes.infra_error} infra errors` + (r.skippedAsDone ? `; ${r.skippedAsDone} already done` : ''),
         );
+        const timingLine = phases.line();
+        if (timingLine) console.log(timingLine);
         if (r.oracle) {
           const failed = r.oracle.filter((x) => x.outcome !== 'resolved');
           for (const f of failed) console.log(`oracle failed: ${f.taskId}: ${f.outcome} (${f.reason ?? ''})`);
@@ -247,6 +269,7 @@ export function buildProgram(): Command {
         }
         if (r.state === 'interrupted') process.exitCode = 130;
       } finally {
+        unguard();
         progress.stop();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
@@ -259,7 +282,7 @@ export function buildProgram(): Command {
     .command('set')
     .description('set a fixed p0, or freeze a reference period per task (a logged change: who, when, why)')
     .requiredOption('-t, --track <name>', 'track')
-    .option('--p0 <x>', 'fixed baseline pass rate, 0..1')
+    .option('--p0 <x>', 'fixed baseline pass rate, strictly between 0 and 1')
     .option('--from <iso>', 'start of the reference period (with --p0: when monitoring starts; default now)')
     .option('--to <iso>', 'end of the reference period')
     .option('--reason <text>', 'why the baseline changes', 'set from the command line')
@@ -270,8 +293,9 @@ export function buildProgram(): Command {
         let req: BaselineRequest;
         if (o.p0 !== undefined) {
           if (o.to !== undefined) throw new BaselineError('--to goes with --from for a reference period, not with --p0');
-          const p0 = Number(o.p0);
-          if (o.p0.trim() === '' || Number.isNaN(p0)) throw new BaselineError(`--p0: got ${JSON.stringify(o.p0)}; expected a number between 0 and 1`);
+          const p0 = o.p0.trim() === '' ? Number.NaN : Number(o.p0);
+          // The API's and the config's rule (0 < p0 < 1), said of the argument as typed.
+          if (p0Problem(p0)) throw new BaselineError(`--p0: got ${JSON.stringify(o.p0)}; ${P0_RULE}`);
           req = { p0, from: o.from };
         } else if (o.from !== undefined && o.to !== undefined) {
           req = { from: o.from, to: o.to };
@@ -325,6 +349,39 @@ export function statusLine(run: RunDetailBody): string {
   return `run ${run.id} of ${run.track} ${run.state}${run.live ? ' (live)' : ''}: ${done}/${total ?? '?'} attempts, pass so far ${pass}, cost ${run.costUsd.toFixed(2)} USD${why}`;
 }
 
+/** Phase timings of a run's attempts, summed, and the summary line `run` prints of them (mean seconds per attempt). */
+export function phaseTotals(): { add(t: AttemptTimings): void; line(): string | null } {
+  const sums: AttemptTimings = { imageMs: 0, harnessMs: 0, agentSetupMs: 0, agentMs: 0, agentTeardownMs: 0, gradeSetupMs: 0, testsMs: 0, gradeTeardownMs: 0 };
+  const names: [keyof AttemptTimings, string][] = [
+    ['imageMs', 'image'],
+    ['harnessMs', 'harness'],
+    ['agentSetupMs', 'agent setup'],
+    ['agentMs', 'agent'],
+    ['agentTeardownMs', 'agent teardown'],
+    ['gradeSetupMs', 'grading setup'],
+    ['testsMs', 'tests'],
+    ['gradeTeardownMs', 'grading teardown'],
+  ];
+  let n = 0;
+  return {
+    add(t) {
+      n++;
+      for (const [k] of names) sums[k] += Number.isFinite(t[k]) ? t[k] : 0;
+    },
+    line() {
+      if (n === 0) return null;
+      const parts = names.map(([k, label]) => `${label} ${(sums[k] / n / 1000).toFixed(1)} s`);
+      return `phases, mean of ${n} attempt(s): ${parts.join(', ')}`;
+    },
+  };
+}
+
+/** The Docker runtime's options from the config: its socket and the deadlines of the engine's work. */
+function dockerOptions(config: Config): { socketPath: string; callTimeoutMs: number; transferTimeoutMs: number } {
+  const d = config.docker;
+  return { socketPath: d.socketPath, callTimeoutMs: d.engineTimeoutSeconds * 1000, transferTimeoutMs: d.transferTimeoutSeconds * 1000 };
+}
+
 export { daemonUrl };
 
 /**
@@ -333,6 +390,9 @@ export { daemonUrl };
  */
 async function callDaemon(cmd: Command, o: { url?: string; token?: string }, method: string, route: string, opts: { tokenRequired?: boolean } = {}): Promise<RunStatusBody> {
   let base = o.url;
+  if (base !== undefined && !(URL.canParse(base) && /^https?:$/.test(new URL(base).protocol))) {
+    throw new UsageError(`--url: got ${JSON.stringify(base)}; expected the daemon's http(s) URL, such as http://127.0.0.1:9477`);
+  }
   if (!base) base = daemonUrl(loadConfig({ path: cmd.optsWithGlobals<GlobalOptions>().config }).config);
   const token = o.token ?? process.env.AGENTDRIFT_API_TOKEN;
   if (!token && (opts.tokenRequired ?? true)) throw new UsageError('no API token: set AGENTDRIFT_API_TOKEN (or pass --token)');
@@ -355,12 +415,12 @@ async function callDaemon(cmd: Command, o: { url?: string; token?: string }, met
 }
 
 /** Errors whose message says all a user needs: printed without a stack trace. */
-const KNOWN_ERRORS = new Set(['RunFailedError', 'RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
+const KNOWN_ERRORS = new Set(['ListenError', 'RunFailedError', 'RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram().exitOverride();
   try {
-    await program.parseAsync(argv);
+    await guardUnsettled(program.parseAsync(argv));
     // A command that finished but has something to say in its exit code (run --oracle with failing tasks: 3; an
     // interrupted run: 130) sets process.exitCode; bin/agentdrift.js assigns what this returns, so pass it on.
     return Number(process.exitCode ?? 0);
@@ -371,7 +431,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`agentdrift: ${e.message}`);
       return 75;
     }
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError || e instanceof UsageError || (e instanceof Error && KNOWN_ERRORS.has(e.name))) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof UnknownTrackError || e instanceof BaselineError || e instanceof UsageError || e instanceof DataDirError || (e instanceof Error && KNOWN_ERRORS.has(e.name))) {
       console.error(`agentdrift: ${e.message}`);
       return 2;
     }

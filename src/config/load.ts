@@ -82,7 +82,13 @@ function parseYaml(text: string, file: string): unknown {
   if (doc.errors.length) {
     throw new ConfigError(`config file ${file} is not valid YAML`, doc.errors.map((e) => e.message));
   }
-  const value = doc.toJS() as unknown;
+  let value: unknown;
+  try {
+    // An alias expanding to more than 100 copies is a "billion laughs" document, not a config.
+    value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    throw new ConfigError(`config file ${file} is not a usable YAML document: ${(e as Error).message}`);
+  }
   return value ?? {};
 }
 
