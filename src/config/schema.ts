@@ -176,6 +176,9 @@ export const configSchema = z
         /** Disk size (GB) assumed for a task image not present yet; default: the mean size of the suite's present images, else 4. */
         imageSizeGb: z.number().positive().max(10_000).optional(),
         networkMode: z.string().default('bridge'),
+        // Of the grading container: the official harness grants network unless asked to block it (a run_script.sh
+        // may install packages), so the default is the same; 'none' isolates grading from the network.
+        gradingNetworkMode: z.string().default('bridge'),
         cpus: z.number().positive().default(2),
         memoryMb: z.number().int().positive().default(8192),
         pidsLimit: z.number().int().positive().default(4096),

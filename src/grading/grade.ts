@@ -265,10 +265,14 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
 
     const decision = decideOutcome(outputRaw, input.task.failToPass, input.task.passToPass);
     let reason = decision.reason;
-    if (markers.patchApplied === false) reason = `patch did not apply; ${reason}`;
+    // No change at all is not a patch that failed to apply: say so. It can never be a fix, so it is unresolved
+    // even on a task whose tests would pass unchanged (graded all the same, as the official harness does).
+    const empty = patch.trim() === '';
+    if (empty) reason = `empty patch: the candidate changes nothing; ${reason}`;
+    else if (markers.patchApplied === false) reason = `patch did not apply; ${reason}`;
     if (!('done' in markers.phases) && exec.exitCode === 90) reason = `no /app in the image; ${reason}`;
     return finish({
-      outcome: decision.resolved ? 'resolved' : 'unresolved',
+      outcome: decision.resolved && !empty ? 'resolved' : 'unresolved',
       reason,
       stdout: tail(stdout?.toString('utf8') ?? '', maxLog),
       stderr: tail(stderr?.toString('utf8') ?? '', maxLog),

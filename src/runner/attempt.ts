@@ -49,6 +49,11 @@ export interface AttemptPlan {
   harness: HarnessSource;
   /** Apply the gold patch instead of running the agent. */
   oracle: boolean;
+  /**
+   * Folder name of the attempt's grading log under grading/<track>/: the run id for stored runs; an oracle run (which
+   * has no run id) passes its own, so one oracle run never writes over another's logs. Default: the run id.
+   */
+  logFolder?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -173,7 +178,7 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
       patch,
       timeoutMs: config.docker.gradingTimeoutSeconds * 1000,
       labels: { ...labels },
-      limits: { ...limits, networkMode: 'none' },
+      limits: { ...limits, networkMode: config.docker.gradingNetworkMode },
       infraRetries: retries,
       ...(plan.signal ? { signal: plan.signal } : {}),
     });
@@ -181,7 +186,7 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
     timings.gradeSetupMs = g.timings.createMs + g.timings.startMs + g.timings.copyInMs + (g.timings.prepareMs ?? 0) + (g.timings.parseMs ?? 0) + g.timings.copyOutMs;
     timings.testsMs = g.timings.testsMs ?? g.timings.scriptMs;
     timings.gradeTeardownMs = g.timings.removeMs;
-    const logPath = storeGradingLog(config.dataDir, track.name, plan.runId, task.instanceId, plan.sample, g);
+    const logPath = storeGradingLog(config.dataDir, track.name, plan.logFolder ?? String(plan.runId), task.instanceId, plan.sample, g);
     const reported = { v: agentRun?.result.cliVersion ?? null, m: agentRun?.result.model ?? null };
     return finish(g.outcome, g.reason, { gradingDurationMs: Math.round(g.durationMs), gradingLogPath: logPath, patchBytes: Buffer.byteLength(patch) }, reported);
   } catch (e) {
@@ -248,8 +253,8 @@ async function agentAttempt(
   }
 }
 
-function storeGradingLog(dataDir: string, track: string, runId: number, taskId: string, sample: number, g: GradeResult): string {
-  const dir = path.join(dataDir, 'grading', track, String(runId));
+function storeGradingLog(dataDir: string, track: string, folder: string, taskId: string, sample: number, g: GradeResult): string {
+  const dir = path.join(dataDir, 'grading', track, safe(folder));
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${safe(taskId)}-${sample}.log.gz`);
   const text = `# outcome: ${g.outcome} (${g.reason})\n# --- entry script ---\n${g.log}\n# --- stdout.log ---\n${g.stdout}\n# --- stderr.log ---\n${g.stderr}\n`;

@@ -91,7 +91,7 @@ export interface RunSummary {
   skippedAsDone: number;
   outcomes: Record<AttemptInput['outcome'], number>;
   /** For oracle runs: each task's outcome and reason. */
-  oracle?: { taskId: string; outcome: AttemptInput['outcome']; reason: string | null }[];
+  oracle?: { taskId: string; outcome: AttemptInput['outcome']; reason: string | null; gradingLogPath: string | null }[];
 }
 
 /** The agent's credentials, in this order: API key, OAuth token, Bedrock, Vertex (all from the environment). */
@@ -293,12 +293,14 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     return false;
   };
 
+  // An oracle run has no run id: its grading logs go to a folder of its own, named by when it started.
+  const logFolder = runId === null ? `oracle-${new Date(progress.startedAtMs).toISOString().replace(/[:.]/g, '-')}` : String(runId);
   await pool(work, track.concurrency, opts.signal, canStart, async ({ task, sample }) => {
     let result;
     try {
       result = await runAttempt(
         { runtime, agent: claudeCode, config: ctx.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => ctx.store.recordPulledImage(ref) },
-        { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal },
+        { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal, logFolder },
       );
     } catch (e) {
       if (e instanceof AttemptAborted) return;
@@ -315,7 +317,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
         reported = true;
       }
     } else {
-      oracle.push({ taskId: a.taskId, outcome: a.outcome, reason: a.reason });
+      oracle.push({ taskId: a.taskId, outcome: a.outcome, reason: a.reason, gradingLogPath: a.gradingLogPath });
     }
     opts.onTimings?.(a.taskId, result.timings);
     outcomes[a.outcome]++;

@@ -84,6 +84,9 @@ describe('gradeAttempt', () => {
     const r = await gradeAttempt(runtime, input(median, ''));
     expect(r.outcome).toBe('unresolved');
     expect(r.patchApplied).toBe(false);
+    // Its own reason: nothing to apply is not a patch that failed to apply.
+    expect(r.reason).toMatch(/^empty patch: the candidate changes nothing; /);
+    expect(r.reason).not.toContain('did not apply');
     // The official tests were restored, so the new tests ran and failed against the buggy code.
     expect(r.failed.map((f) => f.name).sort()).toEqual([...median.failToPass].sort());
     expect(r.missing).toEqual([]);

@@ -623,7 +623,8 @@ export function fixtureConfig(o: FixtureConfigOptions): Record<string, unknown> 
   return {
     ...o.top,
     anthropic: { baseUrl: o.apiUrl },
-    docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', cpus: 1, memoryMb: 1024, ...o.docker },
+    // Grading without network: the tests' engine has no bridge, and no test's grading needs one.
+    docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', gradingNetworkMode: 'none', cpus: 1, memoryMb: 1024, ...o.docker },
     tracks: [
       {
         concurrency: 1,

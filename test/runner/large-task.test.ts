@@ -71,7 +71,7 @@ describe('a task of real size', { timeout: 600_000 }, () => {
   it('an oracle run grades the gold patch resolved, with MBs of test output', async () => {
     t = context();
     const r = await executeRun(t.ctx, runtime, TRACK, { trigger: 'test', oracle: true });
-    expect(r.oracle).toEqual([{ taskId: task.instanceId, outcome: 'resolved', reason: expect.any(String) }]);
+    expect(r.oracle).toEqual([{ taskId: task.instanceId, outcome: 'resolved', reason: expect.any(String), gradingLogPath: expect.stringContaining('/oracle-') }]);
   });
 
   it('an agent run that writes the several-hundred-KB fix is graded resolved', async () => {

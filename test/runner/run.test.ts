@@ -3,7 +3,7 @@
  * the real Claude Code CLI inside the task container, scripted by a fake Anthropic Messages API on 127.0.0.1 (the
  * containers use host networking), and grading in a fresh container.
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -193,7 +193,43 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     expect(r.stdout).toContain(`oracle failed: ${noImage.instanceId}: infra_error`);
     expect(r.stdout).not.toContain(`oracle failed: ${images.tasks[0]!.instanceId}:`);
     expect(r.stdout).toContain(`tracks[].suite.exclude: [${noImage.instanceId}]`);
+    // The summary shows where the time went, phase by phase (the CLI passes onTimings).
+    expect(r.stdout).toMatch(/^phases, mean of 2 attempt\(s\): image \d+\.\d s, harness \d+\.\d s, .*grading setup \d+\.\d s, tests \d+\.\d s, grading teardown \d+\.\d s$/m);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('an agent that changed nothing is unresolved with the reason empty patch', async () => {
+    fake = await startFakeAnthropic(Array.from({ length: 10 }, () => reply('Nothing to change.', { input_tokens: 1000, output_tokens: 10 })));
+    t = context({ ids: [byName('calc-median').instanceId] });
+    const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
+    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    expect(a).toMatchObject({ outcome: 'unresolved', patchBytes: 0 });
+    expect(a!.reason).toMatch(/^empty patch: the candidate changes nothing; /);
+  });
+
+  it('gives each oracle run its own folder of grading logs, and grades with the configured network mode', async () => {
+    fake = await startFakeAnthropic([]);
+    const median = byName('calc-median');
+    t = makeContext(
+      fixtureConfig({ apiUrl: fake.url, datasetPath, harnessPath, ids: [median.instanceId], docker: { infraRetries: 0, gradingTimeoutSeconds: 120, gradingNetworkMode: 'host' }, track: { name: 'fx' } }),
+      { ANTHROPIC_API_KEY: API_KEY },
+    );
+    // The real runtime does the work; the wrapper only notes what each container was created with.
+    const specs: { role?: string; networkMode?: string }[] = [];
+    const noting = Object.create(runtime) as DockerRuntime;
+    noting.createContainer = (spec) => {
+      specs.push({ role: spec.labels?.['agentdrift.role'], networkMode: spec.networkMode });
+      return runtime.createContainer(spec);
+    };
+    const first = await executeRun(t.ctx, noting, 'fx', { trigger: 'oracle', oracle: true });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = await executeRun(t.ctx, noting, 'fx', { trigger: 'oracle', oracle: true });
+    const [a, b] = [first.oracle![0]!, second.oracle![0]!];
+    expect(a.outcome).toBe('resolved');
+    expect(a.gradingLogPath).toMatch(/\/grading\/fx\/oracle-\d{4}-\d{2}-\d{2}T[\d-]+Z\//);
+    expect(b.gradingLogPath).not.toBe(a.gradingLogPath);
+    expect(existsSync(a.gradingLogPath!) && existsSync(b.gradingLogPath!)).toBe(true);
+    expect(specs.filter((s) => s.role === 'grading').map((s) => s.networkMode)).toEqual(['host', 'host']);
   });
 
   it('--oracle resolves every fixture task without touching the history', async () => {
