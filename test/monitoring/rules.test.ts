@@ -25,6 +25,7 @@ const REQUIRED: Record<string, string> = {
   AgentDriftInfraErrors: 'warning',
   AgentDriftDown: 'critical',
   AgentDriftDockerDown: 'critical',
+  AgentDriftDiskLow: 'warning',
 };
 
 describe('promtool', () => {
@@ -51,7 +52,7 @@ describe('promtool', () => {
   });
 
   it('there are unit test files', () => {
-    expect(TEST_FILES).toEqual(expect.arrayContaining(['noise.test.yml', 'operations.test.yml', 'regression.test.yml']));
+    expect(TEST_FILES).toEqual(expect.arrayContaining(['disk.test.yml', 'noise.test.yml', 'operations.test.yml', 'regression.test.yml']));
   });
 
   it.each(TEST_FILES)('test rules passes prometheus/tests/%s', (file) => {
@@ -145,6 +146,8 @@ describe('the promtool unit tests catch broken rules', () => {
     { name: 'infra error threshold at 50%', from: 'expr: vector(0.2)', to: 'expr: vector(0.5)', file: 'operations.test.yml' },
     { name: 'run-missed margin of 1 hour', from: 'expr: vector(21600)', to: 'expr: vector(3600)', file: 'operations.test.yml' },
     { name: 'AgentDriftDown blind to a missing target', from: ' or absent(up{job="agentdrift"})', to: '', file: 'operations.test.yml' },
+    { name: 'disk alert against any engine\'s free space', from: '> on(job, instance) group_left() agentdrift_docker_data_root_free_bytes', to: '> on() group_left() max(agentdrift_docker_data_root_free_bytes)', file: 'disk.test.yml' },
+    { name: 'disk alert at the first evaluation', from: 'for: 15m', to: 'for: 1m', file: 'disk.test.yml' },
     { name: 'a track that never completed a run is never missed', from: '\n          or\n          (agentdrift_schedule_period_seconds * 0 + ignoring(track) group_left() process_start_time_seconds)', to: '', file: 'operations.test.yml' },
   ];
 
