@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startDaemon } from '../helpers/cli.ts';
@@ -6,6 +7,16 @@ import { tempDir } from '../helpers/context.ts';
 
 const HISTORY = path.join(import.meta.dirname, '../fixtures/windows/history-30d.json');
 const TOKEN = 'cli-token-0123456789abcdef';
+
+/** Holds `port` on 127.0.0.1 for the test; if something else holds it already, it is busy all the same. */
+async function holdPort(port: number): Promise<{ close: () => Promise<void> }> {
+  const srv = createServer();
+  const ok = await new Promise<boolean>((resolve, reject) => {
+    srv.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(false) : reject(e)));
+    srv.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  return { close: () => (ok ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve()) };
+}
 
 function configFile(extra = ''): { dir: string; file: string } {
   const dir = tempDir();
@@ -18,19 +29,66 @@ function configFile(extra = ''): { dir: string; file: string } {
 describe('agentdrift command line', { timeout: 120_000 }, () => {
   it('starts on the embedded defaults, serves the metrics contract, and stops cleanly on SIGTERM', async () => {
     const dir = tempDir();
-    const d = await startDaemon([], { cwd: dir, env: { AGENTDRIFT_API_TOKEN: TOKEN } });
+    // A test never needs the default port free (a real daemon may be running there): this one holds 9477 itself,
+    // and AGENTDRIFT_DEFAULT_PORT=0 (a default like the embedded ones, applied where no file sets server.port) picks a
+    // free port for the daemon on the embedded defaults.
+    const held = await holdPort(9477);
     try {
-      expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:9477$/);
+      // With the port busy, the embedded defaults fail on exactly 127.0.0.1:9477: that is their address.
+      const busy = await runCli(['daemon'], { cwd: dir, env: { AGENTDRIFT_API_TOKEN: TOKEN, AGENTDRIFT_DEFAULT_PORT: '' } });
+      expect(busy.code).not.toBe(0);
+      expect(busy.stderr).toContain('127.0.0.1:9477');
+      // No credentials in its environment (set but empty, which the loader ignores).
+      const d = await startDaemon([], { cwd: dir, env: { AGENTDRIFT_API_TOKEN: TOKEN, AGENTDRIFT_DEFAULT_PORT: '0', ANTHROPIC_API_KEY: '', CLAUDE_CODE_OAUTH_TOKEN: '' } });
+      try {
+        expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(d.url).not.toMatch(/:9477$/);
+        const metrics = await (await fetch(`${d.url}/metrics`)).text();
+        expect(metrics).toContain('agentdrift_track_info{track="claude-code",agent="claude-code"');
+        expect(metrics).toContain('agentdrift_attempts_total{track="claude-code",outcome="resolved"} 0');
+        // It starts, but says at once that agent runs would fail, and what to set (issue 10 item 9).
+        expect(metrics.split('\n')).toContain('agentdrift_agent_credentials_present{track="claude-code"} 0');
+        const ready = await fetch(`${d.url}/readyz`);
+        expect(ready.status).toBe(200);
+        const body = (await ready.json()) as { credentials: boolean; missing: string[] };
+        expect(body.credentials).toBe(false);
+        expect(body.missing.some((m) => m.startsWith('credentials: no credentials for the agent: set ANTHROPIC_API_KEY'))).toBe(true);
+        const warning = d
+          .logs()
+          .split('\n')
+          .find((l) => l.includes('no credentials for the agent'));
+        expect(warning, d.logs()).toBeDefined();
+        expect(JSON.parse(warning as string)).toMatchObject({ level: 40, tracks: ['claude-code'], hints: ['ANTHROPIC_API_KEY is set but empty', 'CLAUDE_CODE_OAUTH_TOKEN is set but empty'] });
+      } finally {
+        d.child.kill('SIGTERM');
+      }
+      expect(await d.exited).toBe(0);
+      expect(d.logs()).toContain('"msg":"stopped"');
+      expect(d.logs()).not.toContain(TOKEN);
+    } finally {
+      await held.close();
+    }
+  });
+
+  it('names the credentials it found at start, never their value, and exports agentdrift_agent_credentials_present 1', async () => {
+    const { dir, file } = configFile();
+    const key = 'sk-ant-cli-secret-0123456789abcdef';
+    const d = await startDaemon(['--config', file], { cwd: dir, env: { ANTHROPIC_API_KEY: key, CLAUDE_CODE_OAUTH_TOKEN: '' } });
+    try {
       const metrics = await (await fetch(`${d.url}/metrics`)).text();
-      expect(metrics).toContain('agentdrift_track_info{track="claude-code",agent="claude-code"');
-      expect(metrics).toContain('agentdrift_attempts_total{track="claude-code",outcome="resolved"} 0');
-      expect((await fetch(`${d.url}/readyz`)).status).toBe(200);
+      expect(metrics.split('\n')).toContain('agentdrift_agent_credentials_present{track="fixture"} 1');
+      expect(((await (await fetch(`${d.url}/readyz`)).json()) as { missing: string[] }).missing.filter((m) => m.startsWith('credentials'))).toEqual([]);
+      const found = d
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('agent credentials found'));
+      expect(JSON.parse(found as string)).toMatchObject({ level: 30, credentials: 'ANTHROPIC_API_KEY' });
+      expect(d.logs()).not.toContain('no credentials for the agent');
+      expect(d.logs() + metrics).not.toContain(key);
     } finally {
       d.child.kill('SIGTERM');
     }
     expect(await d.exited).toBe(0);
-    expect(d.logs()).toContain('"msg":"stopped"');
-    expect(d.logs()).not.toContain(TOKEN);
   });
 
   it('exits cleanly (0) when SIGTERM arrives with a request in flight', async () => {
