@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[test-all] %s\n' "$*"; }
+# apt_get / apt_update wait (up to 10 min) for another apt holding the dpkg or lists lock instead of failing at once.
+. scripts/lib/apt.sh
 
 # --- Debian packages the tests use -------------------------------------------------------------------------
 need=()
@@ -15,13 +17,14 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 [ -x /bin/busybox ] || need+=(busybox-static)
 [ -x /usr/bin/chromium ] || need+=(chromium)   # renders the /docs page in a real browser
 command -v git >/dev/null 2>&1 || need+=(git)
+command -v python3 >/dev/null 2>&1 || need+=(python3)   # holds an apt lock in test/scripts/apt-lock.test.ts
 # The compose file is validated with `docker compose config` (or docker-compose); images are never pulled.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ "${#need[@]}" -gt 0 ]; then
   log "installing Debian packages: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" ca-certificates >/dev/null
+  apt_update -qq
+  apt_get install -y -qq --no-install-recommends "${need[@]}" ca-certificates >/dev/null
 fi
 
 # --- Docker Engine -------------------------------------------------------------------------------------------
