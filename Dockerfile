@@ -2,8 +2,9 @@
 #
 # Stage 1 compiles the TypeScript (npm ci + npm run build -> dist/) and keeps production dependencies only.
 # Stage 2 is node:20-bookworm-slim with dist/, bin/ and node_modules: no compiler, no dev dependencies, not root.
-# The Claude Code CLI comes from node_modules: package.json pins @anthropic-ai/claude-code to an exact version and
-# package-lock.json fixes it, so every image built from one commit runs the same agent.
+# The Claude Code CLI comes from node_modules: package.json pins @anthropic-ai/claude-code-linux-x64 (the native binary
+# task containers run; the daemon copies it into their tool volume and never runs it under its own node) to an exact
+# version and package-lock.json fixes it, so every image built from one commit runs the same agent.
 
 # ---- build ------------------------------------------------------------------------------------------------------------
 FROM node:20-bookworm AS build

@@ -1,7 +1,9 @@
 /**
  * The Claude Code CLI as an {@link Agent}: its argv, its environment (credentials included, and listed for
- * redaction), and its stream-json transcript parser. Pure apart from `version()`, which reads the installed package.
+ * redaction), and its stream-json transcript parser. Pure apart from `version()` and `installedBinaryPath()`, which
+ * read the installed package.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseStreamJson } from './stream.js';
@@ -132,21 +134,32 @@ export function parseClaudeVersion(output: string): string | null {
 }
 
 /**
- * Path of the native CLI binary the project ships for linux-x64 glibc (what task images run), to copy into the tool
- * volume or run on the host. It needs glibc in the image.
+ * The package that ships the CLI: the native linux-x64 glibc binary, what task images run. It is a self-contained
+ * executable (no Node.js inside the container, and the daemon never runs it under its own node): the daemon only
+ * copies it into the tool volume. So the `@anthropic-ai/claude-code` wrapper package is not a dependency: it exists to
+ * put `claude` on a Node user's PATH, declares node >= 22 for that, and needs an install script to pick this binary.
  */
-export function installedBinaryPath(): string {
+export const CLAUDE_CODE_PACKAGE = '@anthropic-ai/claude-code-linux-x64';
+
+function packageDir(): string {
   const require = createRequire(import.meta.url);
   try {
-    return join(dirname(require.resolve('@anthropic-ai/claude-code-linux-x64/package.json')), 'claude');
+    return dirname(require.resolve(`${CLAUDE_CODE_PACKAGE}/package.json`));
   } catch {
-    return join(dirname(require.resolve('@anthropic-ai/claude-code/package.json')), 'bin', 'claude.exe');
+    throw new Error(
+      `claude-code: ${CLAUDE_CODE_PACKAGE} is not installed; it is the agent binary task containers run (linux x64, glibc), ` +
+        'an optional dependency that npm installs only on such a host: run npm ci there',
+    );
   }
 }
 
+/** Path of the native CLI binary, to copy into the tool volume or run on the host. It needs glibc in the image. */
+export function installedBinaryPath(): string {
+  return join(packageDir(), 'claude');
+}
+
 function installedVersion(): string {
-  const require = createRequire(import.meta.url);
-  const pkg = require('@anthropic-ai/claude-code/package.json') as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageDir(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -111,11 +111,22 @@ describe('claude-code invocation', () => {
   });
 
   it('knows the version it ships and where its binary is', () => {
-    const pkg = JSON.parse(readFileSync('node_modules/@anthropic-ai/claude-code/package.json', 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync('node_modules/@anthropic-ai/claude-code-linux-x64/package.json', 'utf8')) as { version: string };
     expect(claudeCode.version()).toBe(pkg.version);
     expect(claudeCode.parseVersion('2.1.330 (Claude Code)\n')).toBe('2.1.330');
     expect(claudeCode.parseVersion('garbage')).toBeNull();
     expect(existsSync(installedBinaryPath())).toBe(true);
+  });
+
+  it('ships a native executable, which no node runs: the daemon only copies it into the tool volume', () => {
+    // An ELF file (x86-64) with its own runtime inside: the node the daemon runs on has no say in it, so the
+    // package needs no node engine (it declares none) and agentdrift's own engines range is the daemon's alone.
+    const head = readFileSync(installedBinaryPath()).subarray(0, 20);
+    expect(head.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect(head.readUInt16LE(18)).toBe(62); // e_machine: EM_X86_64
+    const pkg = JSON.parse(readFileSync('node_modules/@anthropic-ai/claude-code-linux-x64/package.json', 'utf8')) as { engines?: unknown; scripts?: unknown };
+    expect(pkg.engines).toBeUndefined();
+    expect(pkg.scripts).toBeUndefined();
   });
 });
 

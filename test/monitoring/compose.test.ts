@@ -174,11 +174,18 @@ describe('Dockerfile', () => {
   });
 
   it('gets the Claude Code CLI from an exact version in package.json, the one package-lock.json resolves', () => {
-    const pkg = JSON.parse(readRepo('package.json')) as { dependencies: Record<string, string> };
-    const pinned = pkg.dependencies['@anthropic-ai/claude-code'];
+    // The native linux-x64 glibc binary itself (what task images run), not the npm wrapper that installs it for a
+    // Node user (it declares node >= 22 and runs an install script; the daemon never runs the CLI under its node).
+    const pkg = JSON.parse(readRepo('package.json')) as { dependencies: Record<string, string>; optionalDependencies: Record<string, string> };
+    const pinned = pkg.optionalDependencies['@anthropic-ai/claude-code-linux-x64'];
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
-    const lock = JSON.parse(readRepo('package-lock.json')) as { packages: Record<string, { version?: string }> };
-    expect(lock.packages['node_modules/@anthropic-ai/claude-code']?.version).toBe(pinned);
+    expect(pkg.dependencies['@anthropic-ai/claude-code']).toBeUndefined();
+    const lock = JSON.parse(readRepo('package-lock.json')) as { packages: Record<string, { version?: string; engines?: unknown; hasInstallScript?: boolean }> };
+    const entry = lock.packages['node_modules/@anthropic-ai/claude-code-linux-x64'];
+    expect(entry?.version).toBe(pinned);
+    expect(entry?.engines).toBeUndefined();
+    expect(entry?.hasInstallScript).toBeUndefined();
+    expect(lock.packages['node_modules/@anthropic-ai/claude-code']).toBeUndefined();
   });
 });
 
