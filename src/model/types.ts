@@ -38,6 +38,8 @@ export interface AttemptInput {
   turns: number;
   toolCalls: number;
   agentDurationMs: number | null;
+  /** The share of the agent's time spent waiting on the model API (the result event's duration_ms_api). */
+  agentApiDurationMs?: number | null;
   gradingDurationMs: number | null;
   patchBytes: number | null;
   transcriptPath: string | null;

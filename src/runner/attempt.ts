@@ -155,8 +155,9 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
         turns: r.turns,
         toolCalls: r.toolCalls,
         // The CLI's own account (the result event's duration_ms) when it ended by itself; the exec's wall time when
-        // there is no result (killed at the timeout, crashed). The API share (duration_api_ms) has no column yet.
+        // there is no result (killed at the timeout, crashed). The API share is the result's duration_api_ms.
         agentDurationMs: Math.round(r.durationMs ?? agentRun.durationMs),
+        agentApiDurationMs: r.durationApiMs === null ? null : Math.round(r.durationApiMs),
         patchBytes: agentRun.patchBytes,
         transcriptPath: agentRun.transcriptPath,
       };

@@ -35,6 +35,22 @@ const heldHere = new Set<string>();
 
 const self = { pid: process.pid, host: hostname() };
 
+/** How to revoke each lease this process holds, by store file and track (see {@link revokeTrackLease}). */
+const revokers = new Map<string, () => void>();
+const leaseKey = (store: Store, track: string) => `${store.file}\0${track}`;
+
+/**
+ * Takes back the lease this process holds on the track, from outside the run holding it: for a run that would not
+ * stop (a cancel past its grace period), so the track can run again. The run's `lost` signal aborts, so should it
+ * ever wake up it stores nothing over what was decided for it. Returns whether there was such a lease.
+ */
+export function revokeTrackLease(store: Store, track: string): boolean {
+  const revoke = revokers.get(leaseKey(store, track));
+  if (!revoke) return false;
+  revoke();
+  return true;
+}
+
 /** Whether the holder process is known to be gone: on this host, a pid that is not alive, or our own pid reused. */
 export function holderIsGone(l: LeaseRow): boolean {
   if (heldHere.has(l.id)) return false;
@@ -102,15 +118,19 @@ export function acquireTrackLease(store: Store, track: string, purpose: string, 
   }, Math.max(10, Math.floor(ttlMs / 3)));
   timer.unref();
   let released = false;
-  return {
-    holder,
-    lost: lost.signal,
-    release() {
-      if (released) return;
-      released = true;
-      clearInterval(timer);
-      heldHere.delete(holder.id);
-      if (store.isOpen) store.releaseLease(track, holder.id);
-    },
+  const key = leaseKey(store, track);
+  const release = () => {
+    if (released) return;
+    released = true;
+    clearInterval(timer);
+    heldHere.delete(holder.id);
+    if (revokers.get(key) === revoke) revokers.delete(key);
+    if (store.isOpen) store.releaseLease(track, holder.id);
   };
+  const revoke = () => {
+    release();
+    lost.abort();
+  };
+  revokers.set(key, revoke);
+  return { holder, lost: lost.signal, release };
 }

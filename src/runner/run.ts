@@ -175,58 +175,83 @@ async function leasedRun(
   const track = ctx.track(trackName);
   await runtime.ping();
 
-  const download = datasetDownloadReporter({ log, onFetch: opts.onFetch });
-  const suite: Suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log, onProgress: download.onProgress });
-  download.finish();
+  // The run is stored (or the unfinished one resumed) as soon as nothing about it can be refused any more, before
+  // the suite is resolved (a dataset download can take minutes): a trigger hears its run id at once, and the run
+  // reports its own progress from then on. A task selection (--tasks) needs the suite to be checked, so such a run
+  // is stored once it is.
+  const selection = opts.taskIds?.length ? opts.taskIds : null;
+  // Resume the track's unfinished run when there is one (never for an oracle run, which is not stored).
+  const unfinished = opts.oracle ? null : ctx.store.latestRun(trackName, ['running', 'interrupted']);
+  const unfinishedPlan = unfinished ? ctx.store.runPlan(unfinished.id) : null;
+  let runId: number | null = null;
+  let resumed = false;
+  if (unfinished) {
+    if (unfinishedPlan && selection && !sameSet(selection, unfinishedPlan.taskIds)) {
+      // Resuming would run the plan of that run, not the tasks asked for: say so rather than ignore the selection.
+      // The same selection again (the command that was interrupted, run once more) resumes as usual.
+      throw new RunError(
+        `run ${unfinished.id} of ${trackName} is unfinished (${unfinished.state}) and would be resumed with its own ${unfinishedPlan.taskIds.length} task(s), ` +
+          `so the task selection (--tasks) does not apply; run without --tasks to finish run ${unfinished.id} first, or cancel it through the daemon (agentdrift cancel ${unfinished.id})`,
+      );
+    }
+    runId = unfinished.id;
+    resumed = true;
+    if (unfinishedPlan) {
+      ctx.store.updateRun(runId, { state: 'running', reason: null });
+      ctx.refresh(trackName);
+      log.info({ run: runId }, 'resuming an unfinished run');
+    }
+  } else if (!opts.oracle && !selection) {
+    runId = ctx.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null });
+    ctx.refresh(trackName);
+  }
+  if (runId !== null && (!resumed || unfinishedPlan)) opts.onStart?.(runId, resumed);
+
+  let suite: Suite;
+  let taskIds: string[];
+  let samples = track.samplesPerTask;
+  try {
+    const download = datasetDownloadReporter({ log, onFetch: opts.onFetch });
+    suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log, onProgress: download.onProgress });
+    download.finish();
+  } catch (e) {
+    if (runId === null || resumed) throw e;
+    // A run stored before its suite: the suite's failure is the run's.
+    finishRun(ctx.store, runId, 'failed', `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000));
+    ctx.refresh(trackName);
+    throw new RunFailedError(runId, e);
+  }
   for (const r of suite.rejected) log.warn({ index: r.index, task: r.instanceId, reason: r.reason }, 'dataset row rejected');
   // The suite's images, so that an image pulled for it is never taken for unused (and for the disk series).
   ctx.store.setTrackImages(trackName, taskImageRefs(suite.tasks, ctx.config.docker.imageRepository));
   const byId = new Map(suite.tasks.map((t) => [t.instanceId, t]));
 
-  // Resume the track's unfinished run when there is one (never for an oracle run, which is not stored).
-  const unfinished = opts.oracle ? null : ctx.store.latestRun(trackName, ['running', 'interrupted']);
-  let runId: number | null = null;
-  let taskIds: string[];
-  let samples = track.samplesPerTask;
-  let resumed = false;
   if (unfinished) {
-    const plan = ctx.store.runPlan(unfinished.id);
-    const gone = plan ? plan.taskIds.filter((id) => !byId.has(id)) : [];
-    if (!plan || gone.length) {
+    const gone = unfinishedPlan ? unfinishedPlan.taskIds.filter((id) => !byId.has(id)) : [];
+    if (!unfinishedPlan || gone.length) {
       // It can never be resumed: end it, so the next run starts afresh instead of failing the same way forever.
-      const why = plan ? `names task(s) no longer in the dataset: ${gone.join(', ')}` : 'has no plan to resume';
+      const why = unfinishedPlan ? `names task(s) no longer in the dataset: ${gone.join(', ')}` : 'has no plan to resume';
       finishRun(ctx.store, unfinished.id, 'failed', `could not resume: ${why}`);
       ctx.refresh(trackName);
       throw new RunFailedError(unfinished.id, new RunError(`run ${unfinished.id} of ${trackName} ${why}; it is marked failed`));
     }
-    if (opts.taskIds?.length && !sameSet(opts.taskIds, plan.taskIds)) {
-      // Resuming would run the plan of that run, not the tasks asked for: say so rather than ignore the selection.
-      // The same selection again (the command that was interrupted, run once more) resumes as usual.
-      throw new RunError(
-        `run ${unfinished.id} of ${trackName} is unfinished (${unfinished.state}) and would be resumed with its own ${plan.taskIds.length} task(s), ` +
-          `so the task selection (--tasks) does not apply; run without --tasks to finish run ${unfinished.id} first, or cancel it through the daemon (agentdrift cancel ${unfinished.id})`,
-      );
-    }
-    runId = unfinished.id;
-    taskIds = plan.taskIds;
-    samples = plan.samples;
-    resumed = true;
-    ctx.store.updateRun(runId, { state: 'running', reason: null });
-    ctx.refresh(trackName);
-    log.info({ run: runId }, 'resuming an unfinished run');
+    taskIds = unfinishedPlan.taskIds;
+    samples = unfinishedPlan.samples;
   } else {
-    taskIds = opts.taskIds?.length ? opts.taskIds : suite.tasks.map((t) => t.instanceId);
+    taskIds = selection ?? suite.tasks.map((t) => t.instanceId);
     const unknown = taskIds.filter((id) => !byId.has(id));
     if (unknown.length) throw new RunError(`task id(s) not in the suite of ${trackName}: ${unknown.join(', ')}`);
+    if (runId !== null) {
+      ctx.store.setRunPlan(runId, { taskIds, samples }, suite.hash);
+    } else if (!opts.oracle) {
+      runId = ctx.store.createRun(
+        { track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: suite.hash },
+        { taskIds, samples },
+      );
+      ctx.refresh(trackName);
+      opts.onStart?.(runId, resumed);
+    }
   }
-  if (!opts.oracle && runId === null) {
-    runId = ctx.store.createRun(
-      { track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: suite.hash },
-      { taskIds, samples },
-    );
-    ctx.refresh(trackName);
-  }
-  if (runId !== null) opts.onStart?.(runId, resumed);
   try {
     return await attemptAll(ctx, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log });
   } catch (e) {

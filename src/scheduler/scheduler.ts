@@ -20,7 +20,7 @@ import type { AppContext, LiveSource } from '../app/context.ts';
 import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK, type ContainerRuntime } from '../executor/runtime.ts';
 import type { RunRow } from '../model/types.ts';
 import type { LeaseRow } from '../store/store.ts';
-import { LEASE_TTL_MS, otherLiveHolder, TrackBusyError } from '../runner/lease.ts';
+import { LEASE_TTL_MS, otherLiveHolder, revokeTrackLease, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
 import { dockerDiskFigures, removeUnusedImages } from '../runner/images.ts';
 import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from './records.ts';
@@ -325,9 +325,22 @@ export class Scheduler implements LiveSource, RunControl {
       this.log.info({ track: a.track, run: runId }, 'cancelling the run');
       a.controller.abort(new RunStop('cancelled', reason));
       const settled = await this.within(a.done, this.graceMs);
-      if (!settled) this.log.warn({ run: runId }, 'the run did not stop within the grace period: removing its containers');
-      await this.removeContainers(a.track, runId);
-      finishRun(store, runId, 'cancelled', reason);
+      if (!settled) {
+        // A cancel is final, whatever the engine or the run does: the run is cancelled now, the track free to run
+        // again (the stuck run loses its lease, so should it wake up it stores nothing over this), and its containers
+        // are force-removed, waiting for that no longer than another grace period.
+        this.log.warn({ run: runId }, 'the run did not stop within the grace period: cancelling it anyway and removing its containers');
+        finishRun(store, runId, 'cancelled', reason);
+        if (this.active.get(a.track) === a) this.active.delete(a.track);
+        revokeTrackLease(store, a.track);
+        this.ctx.refreshOps();
+        if (!(await this.within(this.removeContainers(a.track, runId), this.graceMs))) {
+          this.log.warn({ run: runId }, 'the engine did not remove the run\'s containers within the grace period; a later run removes them as leftovers');
+        }
+      } else {
+        await this.removeContainers(a.track, runId);
+        finishRun(store, runId, 'cancelled', reason);
+      }
     } else if (run.state === 'running' || run.state === 'interrupted') {
       const holder = otherLiveHolder(store, run.track);
       if (holder && run.state === 'running') throw new RunElsewhereError(run, new TrackBusyError(run.track, holder));
@@ -574,7 +587,8 @@ export class Scheduler implements LiveSource, RunControl {
         }
         if (!busy) this.log.error({ track, run: a.runId, err: message }, 'run failed');
       } finally {
-        this.active.delete(track);
+        // A cancel past its grace period has let go of this run already; the track may be running another one.
+        if (this.active.get(track) === a) this.active.delete(track);
         if (busy && !opts.recordBusy) rejectStarted(busy);
         else if (a.runId !== null) resolveStarted({ runId: a.runId, resumed: a.resumed });
         else rejectStarted(new Error(`the run of ${track} ended before it was stored`));

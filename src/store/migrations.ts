@@ -158,4 +158,9 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'the share of an attempt\'s agent time spent on the model API (the CLI\'s duration_api_ms)',
+    sql: `ALTER TABLE attempts ADD COLUMN agent_api_duration_ms INTEGER;`,
+  },
 ];

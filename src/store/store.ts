@@ -109,7 +109,7 @@ function toRun(r: RawRun): RunRow {
 const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS sampleIndex, outcome, reason,
   input_tokens AS inputTokens, output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens,
   cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
-  agent_duration_ms AS agentDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
+  agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
   transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt`;
 
 const RUN_COLUMNS = `r.id, t.name AS track, r.state, r.trigger, r.reason, r.started_at, r.ended_at, r.agent_version,
@@ -144,9 +144,9 @@ export class Store {
     this.migrate();
     this.insertAttemptStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
       reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
-      agent_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at)
+      agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at)
       VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
-      @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @gradingDurationMs,
+      @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @agentApiDurationMs, @gradingDurationMs,
       @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt)`);
   }
 
@@ -327,6 +327,11 @@ export class Store {
     return Number(res.lastInsertRowid);
   }
 
+  /** Stores the plan and suite of a run created before its suite was resolved. */
+  setRunPlan(id: number, plan: RunPlan, suiteHash: string): void {
+    this.db.prepare('UPDATE runs SET plan = ?, suite_hash = ? WHERE id = ?').run(JSON.stringify(plan), suiteHash, id);
+  }
+
   runPlan(id: number): RunPlan | null {
     const r = this.db.prepare('SELECT plan FROM runs WHERE id = ?').get(id) as { plan: string | null } | undefined;
     return r?.plan ? (JSON.parse(r.plan) as RunPlan) : null;
@@ -417,7 +422,7 @@ export class Store {
   }
 
   private attemptParams(runId: number, trackId: number, a: AttemptInput): Record<string, unknown> {
-    return { ...a, runId, trackId, startedAt: ms(a.startedAt), endedAt: ms(a.endedAt) };
+    return { ...a, agentApiDurationMs: a.agentApiDurationMs ?? null, runId, trackId, startedAt: ms(a.startedAt), endedAt: ms(a.endedAt) };
   }
 
   attemptsOfRun(runId: number): AttemptRow[] {

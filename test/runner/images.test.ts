@@ -99,7 +99,7 @@ describe('the disk check before a run', { timeout: 300_000 }, () => {
     t.cleanup();
     t = context({ ids: [task(0).instanceId], docker: { minFreeGb: 0 } });
     const r = await executeRun(t.ctx, runtime, TRACK, { trigger: 'test', oracle: true });
-    expect(r.oracle).toEqual([{ taskId: task(0).instanceId, outcome: 'resolved', reason: expect.any(String) }]);
+    expect(r.oracle).toEqual([{ taskId: task(0).instanceId, outcome: 'resolved', reason: expect.any(String), gradingLogPath: expect.stringContaining('/oracle-') }]);
   });
 
   it('estimates a missing image by the mean of the suite\'s present images, and needs only concurrency of them under remove-after-use', async () => {

@@ -119,9 +119,12 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     const transcript = await readTranscript(a!.transcriptPath!);
     expect(transcript).not.toContain(API_KEY);
     // The agent's duration is the CLI's own (the result event's duration_ms), not the exec's wall time around it.
-    const resultEvent = transcript.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type?: string; duration_ms?: number }).find((e) => e.type === 'result');
+    const resultEvent = transcript.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type?: string; duration_ms?: number; duration_api_ms?: number }).find((e) => e.type === 'result');
     expect(resultEvent?.duration_ms).toBeGreaterThan(0);
     expect(a!.agentDurationMs).toBe(resultEvent!.duration_ms);
+    // Its API share is stored too, and shown with the run's attempts.
+    expect(resultEvent?.duration_api_ms).toBeGreaterThan(0);
+    expect(a!.agentApiDurationMs).toBe(Math.round(resultEvent!.duration_api_ms!));
     expect(t.logs.join('')).not.toContain(API_KEY);
     expect(JSON.stringify(t.ctx.store.db.prepare('SELECT * FROM attempts').all())).not.toContain(API_KEY);
     expect(await managedContainers()).toBe(0);

@@ -371,6 +371,32 @@ describe('the scheduler', () => {
     expect(s.clock.pending()).toBe(0);
   });
 
+  it('a cancel is final: a run that will not stop is cancelled after the grace period and its track can run again', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { graceMs: 3000 });
+    await s.scheduler.start();
+    s.runs.stubborn = true;
+    const stuck = await s.scheduler.trigger('daily');
+    const cancelling = s.scheduler.cancel(stuck.runId, 'cancelled by the test');
+    await s.clock.advance(3000);
+    const after = await cancelling;
+    expect(after).toMatchObject({ id: stuck.runId, state: 'cancelled', reason: 'cancelled by the test' });
+    expect(after.endedAt).not.toBeNull();
+    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stuck.runId) });
+    expect(s.scheduler.isLive(stuck.runId)).toBe(false);
+    // The track is free: a new run starts (the stuck one's lease was taken back), and the stuck run, should it
+    // wake up, changes nothing of the cancelled one nor lets go of the new one.
+    s.runs.stubborn = false;
+    const next = await s.scheduler.trigger('daily');
+    expect(next.runId).not.toBe(stuck.runId);
+    s.runs.calls.find((c) => c.runId === stuck.runId)!.finish('completed');
+    await flush();
+    expect(s.t.ctx.store.getRun(stuck.runId)).toMatchObject({ state: 'cancelled' });
+    expect(s.scheduler.isLive(next.runId)).toBe(true);
+    await expect(s.scheduler.trigger('daily')).rejects.toThrow(/is going on/);
+    s.runs.calls.find((c) => c.runId === next.runId)!.finish('completed');
+    await flush();
+  });
+
   it('on shutdown aborts the run (interrupted, resumed next start); one that will not stop is marked after the grace period', async () => {
     const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { graceMs: 3000 });
     await s.scheduler.start();

@@ -22,6 +22,8 @@ const attemptBody = z.object({
   turns: z.number(),
   toolCalls: z.number(),
   agentDurationMs: z.number().nullable(),
+  /** Of the agent's time, the share spent on the model API (the CLI's duration_api_ms); null when unknown. */
+  agentApiDurationMs: z.number().nullable(),
   gradingDurationMs: z.number().nullable(),
   patchBytes: z.number().nullable(),
   startedAt: z.string(),
