@@ -2,7 +2,8 @@
  * Builds and runs the daemon's HTTP server: listen, and on SIGTERM/SIGINT stop accepting, let in-flight responses
  * finish while `stop` (the scheduler's shutdown) stops the runs, then close the store. A second signal exits at once.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { AppContext } from '../app/context.ts';
 import type { RunControl } from '../scheduler/scheduler.ts';
 import app from './app.ts';
@@ -15,6 +16,9 @@ export class ListenError extends Error {
   }
 }
 
+/** The longest path parameter the router hands to a route (find-my-way's default, 100, cut a long track name short). */
+export const MAX_PARAM_LENGTH = 8192;
+
 export interface ServerOptions {
   /** Runs on demand and cancels (the daemon's scheduler); without it those routes answer 503. */
   control?: RunControl;
@@ -25,7 +29,15 @@ export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Pr
     loggerInstance: ctx.log as FastifyBaseLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    // Requests are validated by the routes' zod schemas (validation.ts), not by Ajv.
+    // Requests are validated by the routes' zod schemas (validation.ts), not by Ajv. A path parameter is checked by its
+    // schema (a track name is at most 64 characters, it says so) up to 8 KiB; the router refuses a longer one itself.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Errors of the router (a parameter too long, a malformed escape) in the API's own shape and status names.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const status = err.statusCode ?? 400;
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `path: a parameter is longer than ${MAX_PARAM_LENGTH} characters` : `path: ${err.message}`;
+      return reply.code(status).send({ statusCode: status, error: STATUS_CODES[status] ?? 'Error', message });
+    },
   });
   await fastify.register(app, { ctx, ...(opts.control ? { control: opts.control } : {}) });
   return fastify;

@@ -103,6 +103,13 @@ describe('the error shape', () => {
     }
   });
 
+  it('checks a long path parameter by its schema, and answers a longer one than the router takes with a 414', async () => {
+    expectNamed(await server.inject(`/api/tracks/${'t'.repeat(500)}/runs`), 'track', 'a 500-character track');
+    const r = await server.inject(`/api/tracks/${'t'.repeat(9000)}/runs`);
+    expect(r.statusCode).toBe(414);
+    expect(r.json()).toMatchObject({ statusCode: 414, error: 'URI Too Long', message: 'path: a parameter is longer than 8192 characters' });
+  });
+
   it('names any status a route raises (403) with node\'s name for it', async () => {
     const f = Fastify();
     await f.register(async (scope) => {
