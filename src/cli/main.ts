@@ -15,7 +15,7 @@ import { BaselineError, P0_RULE, p0Problem, type BaselineRequest } from '../regr
 import { baselineSummary, setBaseline } from '../regression/service.ts';
 import type { AttemptTimings } from '../runner/attempt.ts';
 import { startServer } from '../server/server.ts';
-import { daemonUrl, healthcheck } from './healthcheck.ts';
+import { daemonUrl, healthcheckCommand } from './healthcheck.ts';
 import { failRunIfUnsettled, guardUnsettled } from './unsettled.ts';
 
 class UsageError extends Error {}
@@ -69,24 +69,8 @@ export function buildProgram(): Command {
       setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
     });
 
-  program
-    .command('healthcheck')
-    .description('exit 0 when the daemon of this config answers GET /healthz at server.host:server.port (a wildcard host on the loopback), else say why and exit 1 (the container image\'s HEALTHCHECK)')
-    .option('--url <url>', 'the daemon (default: server.host and server.port of the config)')
-    .option('--timeout <seconds>', 'give up waiting for the answer after this long', '4')
-    .action(async (o: { url?: string; timeout: string }, cmd: Command) => {
-      const timeout = Number(o.timeout);
-      // Exit 1, not 2, on every failure: a container engine reads any other code than 0 and 1 as reserved.
-      if (!(timeout > 0 && timeout <= 300)) {
-        console.error(`agentdrift: --timeout: got ${JSON.stringify(o.timeout)}; expected seconds between 0 and 300`);
-        process.exitCode = 1;
-        return;
-      }
-      const r = await healthcheck({ configPath: cmd.optsWithGlobals<GlobalOptions>().config, url: o.url, timeoutMs: timeout * 1000 });
-      if (r.ok) console.log(r.message);
-      else console.error(`agentdrift: ${r.message}`);
-      process.exitCode = r.ok ? 0 : 1;
-    });
+  // The container image's HEALTHCHECK (healthcheck.ts); bin/agentdrift.js runs it without loading this module.
+  program.addCommand(healthcheckCommand().copyInheritedSettings(program));
 
   program
     .command('trigger')

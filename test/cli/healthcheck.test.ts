@@ -101,12 +101,22 @@ describe('agentdrift healthcheck', { timeout: 120_000 }, () => {
       [['--config', bad, 'healthcheck'], /^agentdrift: unhealthy: .*bad\.yaml is invalid/],
       [['--config', zero, 'healthcheck'], /^agentdrift: unhealthy: server\.port is 0/],
       [['--config', zero, 'healthcheck', '--timeout', 'soon'], /^agentdrift: --timeout: got "soon"/],
+      [['healthcheck', '--bogus'], /unknown option '--bogus'/],
     ] as const) {
       const r = await runCli([...args], { cwd: dir });
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(why);
       expect(r.stderr).not.toContain('    at ');
     }
+  });
+
+  it('is a command of the full CLI too (the lean entry in bin/ loads only its module)', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}healthcheck \[options\] +exit 0 when the daemon of this config answers/m);
+    const own = await runCli(['--config', 'x.yaml', 'healthcheck', '--help']);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain('--timeout <seconds>');
   });
 
   it('the Dockerfile\'s HEALTHCHECK follows the configured port, and its ENV makes a mounted file without server.host listen on 0.0.0.0', async () => {
