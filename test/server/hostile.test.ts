@@ -378,6 +378,21 @@ describe('hostile input to every route (property-based)', { timeout: 120_000 }, 
     );
   });
 
+  it('refuses a hostile `at` (the run time of a margin results.json; never meant for a history file), naming it', async () => {
+    const at = fc.oneof(
+      fc.constantFrom('garbage', '2026-06-01', '2026-06-01T00:00:00', '2026-02-30T00:00:00Z', '1e400', 'Infinity', '0', '-1', ' ', '2026-06-01T00:00:00Z 2026'),
+      unicode(1, 40).filter((x) => Number.isNaN(Date.parse(x))),
+      ascii(1000, 2000),
+    );
+    const doc = fc.constantFrom(JSON.stringify(marginDoc()), JSON.stringify(nativeDoc()));
+    await fc.assert(
+      fc.asyncProperty(doc, at, async (body, value) => {
+        await expectRejected({ method: 'POST', path: `/api/tracks/main/import?at=${encodeURIComponent(value)}`, body, field: 'at' });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   it('refuses a hostile value anywhere in a margin results.json, naming the field, storing nothing', async () => {
     const i = ['instances', 0];
     const u = [...i, 'usage'];
