@@ -36,6 +36,9 @@ export class CpuPool {
       idleTimeout: IDLE_TIMEOUT_MS,
       // Threads that wait on Atomics between tasks would keep the process alive; these end when idle.
       atomics: 'disabled',
+      // Below the main thread's priority (Linux nice +10 for these threads): on a busy machine the event loop gets a
+      // core first, the background work the rest.
+      niceIncrement: 10,
     });
   }
 
