@@ -47,18 +47,22 @@ export async function benchEventLoop(): Promise<void> {
     }
 
     let busy = true;
+    // Each probe asks again 5 ms after an answer (about 150 requests a second each): far more than Prometheus and a
+    // health check ask, without the probes themselves taking the machine's two cores from the daemon.
     const probe = async (url: string): Promise<number[]> => {
       const times: number[] = [];
       while (busy) {
         const t = performance.now();
         await (await fetch(url)).text();
         times.push(performance.now() - t);
+        await new Promise((r) => setTimeout(r, 5));
       }
       return times;
     };
     const healthz = probe(`${d.url}/healthz`);
     const metrics = probe(`${d.url}/metrics`);
     const started = performance.now();
+    const startedAt = Date.now();
     const timed = async (what: string, req: () => Promise<Response>): Promise<number> => {
       const res = await req();
       if (!res.ok) throw new Error(`${what}: ${res.status} ${await res.text()}`);
@@ -78,8 +82,10 @@ export async function benchEventLoop(): Promise<void> {
     const results = { '/healthz': (await healthz).sort((a, b) => a - b), '/metrics': (await metrics).sort((a, b) => a - b) };
 
     console.log(`\n== event loop while a ${(big.length / 1e6).toFixed(0)} MB import (${bigDays} days x 200 tasks) and a threshold simulation run ==`);
-    console.log(`import, request to response:     ${(importMs / 1000).toFixed(1)} s   (parse in a worker, chunked store, figures and the new auto baseline's threshold in a worker)`);
-    console.log(`baseline PUT, request to answer: ${(baselineMs / 1000).toFixed(1)} s   (the new reference's threshold simulated in a worker; it waits behind the import's refresh)`);
+    const stored = /"time":(\d+),[^\n]*"track":"big"[^\n]*"msg":"history imported"/.exec(d.logs());
+    if (stored) console.log(`import, parsed and stored after:  ${((Number(stored[1]) - startedAt) / 1000).toFixed(1)} s   (parsed and validated in a worker, stored a run per transaction)`);
+    console.log(`import, request to response:     ${(importMs / 1000).toFixed(1)} s   (then the figures and the new auto baseline's threshold, 200 attempts a day, in a worker)`);
+    console.log(`baseline PUT, request to answer: ${(baselineMs / 1000).toFixed(1)} s   (the new reference's threshold, 50 attempts a day, simulated in a worker)`);
     for (const [name, t] of Object.entries(results)) {
       console.log(`${name.padEnd(9)} ${String(t.length).padStart(5)} requests: p50 ${pct(t, 0.5).toFixed(1)} ms, p99 ${pct(t, 0.99).toFixed(1)} ms, max ${t.at(-1)!.toFixed(1)} ms   (target p99 < 50 ms)`);
     }
