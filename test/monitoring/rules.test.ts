@@ -26,6 +26,7 @@ const REQUIRED: Record<string, string> = {
   AgentDriftDown: 'critical',
   AgentDriftDockerDown: 'critical',
   AgentDriftDiskLow: 'warning',
+  AgentDriftNoAgentCredentials: 'warning',
 };
 
 describe('promtool', () => {
@@ -148,6 +149,7 @@ describe('the promtool unit tests catch broken rules', () => {
     { name: 'AgentDriftDown blind to a missing target', from: ' or absent(up{job="agentdrift"})', to: '', file: 'operations.test.yml' },
     { name: 'disk alert against any engine\'s free space', from: '> on(job, instance) group_left() agentdrift_docker_data_root_free_bytes', to: '> on() group_left() max(agentdrift_docker_data_root_free_bytes)', file: 'disk.test.yml' },
     { name: 'disk alert at the first evaluation', from: 'for: 15m', to: 'for: 1m', file: 'disk.test.yml' },
+    { name: 'credentials alert also when they are present', from: 'expr: agentdrift_agent_credentials_present == 0', to: 'expr: agentdrift_agent_credentials_present >= 0', file: 'credentials.test.yml' },
     { name: 'a track that never completed a run is never missed', from: '\n          or\n          (agentdrift_schedule_period_seconds * 0 + ignoring(track) group_left() process_start_time_seconds)', to: '', file: 'operations.test.yml' },
   ];
 
