@@ -623,8 +623,9 @@ export function fixtureConfig(o: FixtureConfigOptions): Record<string, unknown> 
   return {
     ...o.top,
     anthropic: { baseUrl: o.apiUrl },
-    // Grading without network: the tests' engine has no bridge, and no test's grading needs one.
-    docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', gradingNetworkMode: 'none', cpus: 1, memoryMb: 1024, ...o.docker },
+    // Grading without network: the tests' engine has no bridge, and no test's grading needs one. No reserve of free
+    // disk: the fixture images are present, and a test must not fail on a machine whose disk is merely fuller.
+    docker: { imageRepository: FIXTURE_IMAGE_REPOSITORY, pull: false, networkMode: 'host', gradingNetworkMode: 'none', minFreeGb: 0, cpus: 1, memoryMb: 1024, ...o.docker },
     tracks: [
       {
         concurrency: 1,
