@@ -65,7 +65,7 @@ export class AppContext {
     this.secrets = loaded.secrets;
     this.configSource = loaded.source;
     this.store = store ?? Store.open(loaded.config.dataDir);
-    this.exporter = new MetricsExporter(VERSION);
+    this.exporter = new MetricsExporter(VERSION, (fields, message) => this.log.warn(fields, message));
     this.agentCredentials = credentialState(this.secrets);
     this.exporter.setAgentCredentials(this.config.tracks.map((t) => t.name), this.agentCredentials.present);
     this.thresholds = new StoredThresholdCache(this.store);
@@ -132,7 +132,27 @@ export class AppContext {
   /** Recomputes the operational figures of every track and swaps them into /metrics (cheap). */
   refreshOps(): void {
     if (!this.store.isOpen) return;
-    this.exporter.applyOps(this.config.tracks.map((t) => this.ops(t.name)), this.live ? this.live.dockerUp() : null);
+    const ops: TrackOps[] = [];
+    for (const t of this.config.tracks) {
+      // One track's figures failing (a store holding what no code path writes) must not take the others, or the
+      // process, with it: its series are left out, said once per reason.
+      try {
+        ops.push(this.ops(t.name));
+      } catch (e) {
+        this.figuresFailed(t.name, 'operational figures', e);
+      }
+    }
+    this.exporter.applyOps(ops, this.live ? this.live.dockerUp() : null);
+  }
+
+  private readonly failures = new Set<string>();
+
+  private figuresFailed(track: string, what: string, e: unknown): void {
+    const err = e instanceof Error ? e.message : String(e);
+    const key = `${track}\n${what}\n${err}`;
+    if (this.failures.has(key)) return;
+    this.failures.add(key);
+    this.log.error({ track, err }, `computing the ${what} of the track failed; its series are left out of /metrics (check the stored history)`);
   }
 
   /** The worker threads for CPU-heavy work (workers/pool.ts), started on first use and ended by close(). */
@@ -194,7 +214,14 @@ export class AppContext {
       this.startRefresh();
       return;
     }
-    for (const t of tracks) this.snapshots.set(t.name, computeSnapshot(this.store, t, { statistics: this.config.statistics, thresholds: this.thresholds }));
+    for (const t of tracks) {
+      try {
+        this.snapshots.set(t.name, computeSnapshot(this.store, t, { statistics: this.config.statistics, thresholds: this.thresholds }));
+      } catch (e) {
+        // Keeps the previous figures, if any: every command must still start on a store it can open.
+        this.figuresFailed(t.name, 'figures', e);
+      }
+    }
     this.applySnapshots();
     this.log.debug({ track: track ?? 'all', ms: Math.round(performance.now() - started) }, 'figures recomputed');
   }

@@ -22,6 +22,9 @@ export interface DockerDiskFigures {
   tracks: { track: string; present: number; missing: number; requiredBytes: number }[];
 }
 
+/** Where the exporter says that it left a figure out (AppContext passes its logger's warn). */
+export type ExporterWarn = (fields: Record<string, unknown>, message: string) => void;
+
 export class MetricsExporter {
   /** Track series: change only in apply(), so their text is rendered once and reused until the next apply(). */
   readonly registry = new Registry();
@@ -53,7 +56,13 @@ export class MetricsExporter {
     registers: [],
   });
 
-  constructor(version: string) {
+  /** Series already warned about: a figure that stays broken is logged once per process, not on every refresh. */
+  private readonly warned = new Set<string>();
+
+  constructor(
+    version: string,
+    private readonly warn: ExporterWarn = () => {},
+  ) {
     this.opsRegistry.registerMetric(this.credentialsGauge);
     collectDefaultMetrics({ register: this.processRegistry });
     const build = this.gauge('agentdrift_build_info', 'Build of the agentdrift daemon (always 1).', ['version']);
@@ -117,6 +126,29 @@ export class MetricsExporter {
     return c;
   }
 
+  /**
+   * Every sample goes through here. A value that is not a finite number (an aggregate of a hand-edited or corrupted
+   * store: a sum past the range of a double, a text where a number belongs), or a negative counter increment, is left
+   * out of the exposition with a warning: prom-client would throw, and a throw here once made every command crash at
+   * start on that store.
+   */
+  private put(metric: Gauge | Counter, name: string, labels: Record<string, string>, v: unknown, kind: 'set' | 'inc'): void {
+    if (typeof v === 'number' && Number.isFinite(v) && (kind === 'set' || v >= 0)) {
+      if (kind === 'set') (metric as Gauge).set(labels, v);
+      else (metric as Counter).inc(labels, v);
+      return;
+    }
+    this.dropped(name, labels, typeof v === 'number' ? String(v) : `a ${typeof v}`);
+  }
+
+  /** Says once per series that a figure was left out because it is not a finite number. */
+  private dropped(name: string, labels: Record<string, string>, value: string): void {
+    const key = `${name}${JSON.stringify(labels)}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn({ metric: name, labels, value }, 'figure left out of /metrics: not a finite number (check the stored history)');
+  }
+
   private g(name: string): Gauge {
     const g = this.gauges.get(name);
     if (!g) throw new Error(`no gauge ${name}`);
@@ -141,13 +173,20 @@ export class MetricsExporter {
   private applyOne(s: TrackSnapshot): void {
     const track = s.track;
     this.g('agentdrift_track_info').set({ track, agent: s.agent, agent_version: s.agentVersion, model: s.model, suite: s.suite }, 1);
+    const set = (name: string, labels: Record<string, string>, v: number) => this.put(this.g(name), name, labels, v, 'set');
+    // An optional figure: null or NaN means "none" (no attempts, no test) and is left out without a word; an infinity
+    // or a value of another type is a broken figure, left out with a warning.
     const setIf = (name: string, labels: Record<string, string>, v: number | null) => {
-      if (v !== null && Number.isFinite(v)) this.g(name).set(labels, v);
+      if (v === null || Number.isNaN(v)) return;
+      set(name, labels, v);
     };
+    const inc = (name: string, labels: Record<string, string>, v: number) => this.put(this.c(name), name, labels, v, 'inc');
     for (const w of s.windows) {
       const l = { track, window: w.window };
-      this.g('agentdrift_window_attempts').set(l, w.attempts);
-      this.g('agentdrift_window_passes').set(l, w.passes);
+      set('agentdrift_window_attempts', l, w.attempts);
+      set('agentdrift_window_passes', l, w.passes);
+      // Figures summarizeWindow found not finite (it gives null for them): said here, where they are left out.
+      for (const f of w.notFinite ?? []) this.dropped(`window figure ${f}`, l, 'not finite');
       setIf('agentdrift_pass_rate', l, w.passRate);
       setIf('agentdrift_pass_rate_lower', l, w.lower);
       setIf('agentdrift_pass_rate_upper', l, w.upper);
@@ -157,37 +196,37 @@ export class MetricsExporter {
       setIf('agentdrift_mean_cost_usd', l, w.meanCostUsd);
       setIf('agentdrift_mean_turns', l, w.meanTurns);
       setIf('agentdrift_mean_tool_calls', l, w.meanToolCalls);
-      if (w.meanTokens) for (const type of TOKEN_TYPES) this.g('agentdrift_mean_tokens').set({ ...l, type }, w.meanTokens[type]);
+      if (w.meanTokens) for (const type of TOKEN_TYPES) setIf('agentdrift_mean_tokens', { ...l, type }, w.meanTokens[type]);
     }
     const reg = s.regression;
-    this.g('agentdrift_baseline_ready').set({ track }, reg.baseline ? 1 : 0);
+    set('agentdrift_baseline_ready', { track }, reg.baseline ? 1 : 0);
     if (reg.baseline) {
       setIf('agentdrift_baseline_pass_rate', { track }, reg.baseline.passRate);
       for (const w of reg.windows) {
         const l = { track, window: w.window };
         setIf('agentdrift_regression_p_value', l, w.p);
         setIf('agentdrift_regression_p_value_adjusted', l, w.pAdjusted);
-        if (w.method !== 'none') this.g('agentdrift_regression_significant').set(l, w.significant ? 1 : 0);
+        if (w.method !== 'none') set('agentdrift_regression_significant', l, w.significant ? 1 : 0);
         setIf('agentdrift_minimum_detectable_drop', l, w.minimumDetectableDrop);
       }
       if (reg.cusum) {
-        this.g('agentdrift_cusum_statistic').set({ track }, reg.cusum.statistic);
-        this.g('agentdrift_cusum_threshold').set({ track }, reg.cusum.threshold);
+        set('agentdrift_cusum_statistic', { track }, reg.cusum.statistic);
+        set('agentdrift_cusum_threshold', { track }, reg.cusum.threshold);
       }
       for (const u of reg.usage) {
         const l = { track, window: u.window, metric: u.metric };
         setIf('agentdrift_usage_ratio', l, u.ratio);
-        if (Number.isFinite(u.p)) this.g('agentdrift_usage_regression_significant').set(l, u.significant ? 1 : 0);
+        if (Number.isFinite(u.p)) set('agentdrift_usage_regression_significant', l, u.significant ? 1 : 0);
       }
     }
     const secs = (v: number | null) => (v === null ? null : v / 1000);
     setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));
     setIf('agentdrift_last_success_timestamp_seconds', { track }, secs(s.lastSuccessMs));
-    for (const outcome of OUTCOMES) this.c('agentdrift_attempts_total').inc({ track, outcome }, s.totals.attemptsByOutcome[outcome]);
+    for (const outcome of OUTCOMES) inc('agentdrift_attempts_total', { track, outcome }, s.totals.attemptsByOutcome[outcome]);
     const t = s.totals;
     const tokens = { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens, cache_creation: t.cacheCreationTokens };
-    for (const type of TOKEN_TYPES) this.c('agentdrift_tokens_total').inc({ track, type }, tokens[type]);
-    this.c('agentdrift_cost_usd_total').inc({ track }, t.costUsd);
+    for (const type of TOKEN_TYPES) inc('agentdrift_tokens_total', { track, type }, tokens[type]);
+    inc('agentdrift_cost_usd_total', { track }, t.costUsd);
   }
 
   private og(name: string): Gauge {
@@ -213,16 +252,17 @@ export class MetricsExporter {
     }
     const runs = this.opsCounters.get('agentdrift_runs_total') as Counter;
     const missed = this.opsCounters.get('agentdrift_scheduler_missed_runs_total') as Counter;
+    const set = (name: string, labels: Record<string, string>, v: number) => this.put(this.og(name), name, labels, v, 'set');
     for (const o of ops) {
       const track = o.track;
-      if (o.nextRunMs !== null) this.og('agentdrift_next_run_timestamp_seconds').set({ track }, o.nextRunMs / 1000);
-      if (o.schedulePeriodSeconds !== null) this.og('agentdrift_schedule_period_seconds').set({ track }, o.schedulePeriodSeconds);
-      this.og('agentdrift_run_in_progress').set({ track }, o.runInProgress ? 1 : 0);
-      this.og('agentdrift_run_progress_ratio').set({ track }, o.progressRatio);
-      this.og('agentdrift_budget_exhausted').set({ track }, o.budgetExhausted ? 1 : 0);
-      this.og('agentdrift_cost_today_usd').set({ track }, o.costTodayUsd);
-      for (const state of ENDED_STATES) runs.inc({ track, state }, o.runsByState[state]);
-      missed.inc({ track }, o.missedRuns);
+      if (o.nextRunMs !== null) set('agentdrift_next_run_timestamp_seconds', { track }, o.nextRunMs / 1000);
+      if (o.schedulePeriodSeconds !== null) set('agentdrift_schedule_period_seconds', { track }, o.schedulePeriodSeconds);
+      set('agentdrift_run_in_progress', { track }, o.runInProgress ? 1 : 0);
+      set('agentdrift_run_progress_ratio', { track }, o.progressRatio);
+      set('agentdrift_budget_exhausted', { track }, o.budgetExhausted ? 1 : 0);
+      set('agentdrift_cost_today_usd', { track }, o.costTodayUsd);
+      for (const state of ENDED_STATES) this.put(runs, 'agentdrift_runs_total', { track, state }, o.runsByState[state], 'inc');
+      this.put(missed, 'agentdrift_scheduler_missed_runs_total', { track }, o.missedRuns, 'inc');
     }
   }
 

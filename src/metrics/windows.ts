@@ -33,6 +33,12 @@ export interface WindowSummary {
   meanTokens: Record<TokenType, number> | null;
   meanTurns: number | null;
   meanToolCalls: number | null;
+  /**
+   * Figures that came out not finite (a sum past the range of a double, a text stored where a number belongs: only a
+   * store written by hand or a bad import of an older version holds such values); they are null above, and the
+   * exporter logs them. Absent when there are none.
+   */
+  notFinite?: string[];
 }
 
 /** Quantile by linear interpolation between order statistics (R type 7, NumPy's default). */
@@ -43,7 +49,8 @@ export function quantile(sorted: readonly number[], q: number): number | null {
   const hi = Math.ceil(h);
   const a = sorted[lo] as number;
   const b = sorted[hi] as number;
-  return a + (h - lo) * (b - a);
+  // Equal neighbours (two infinities included, where b - a is NaN) need no interpolation.
+  return a === b ? a : a + (h - lo) * (b - a);
 }
 
 /** Summarises the attempts of one window; `facts` may hold more than the window (they are filtered here). */
@@ -83,7 +90,7 @@ export function summarizeWindow(
   const ci = attempts > 0 ? wilson(passes, attempts, confidence) : null;
   const mean = (x: number) => (attempts > 0 ? x / attempts : null);
   const total = attempts + infraErrors;
-  return {
+  return finiteFigures({
     window: window.name,
     fromMs,
     toMs: endMs,
@@ -103,5 +110,21 @@ export function summarizeWindow(
         : null,
     meanTurns: mean(turns),
     meanToolCalls: mean(toolCalls),
-  };
+  });
+}
+
+/** Replaces each figure that is not a finite number (or, for meanTokens, has one) by null, and lists them in notFinite. */
+function finiteFigures(w: WindowSummary): WindowSummary {
+  const bad: string[] = [];
+  const ok = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const out: Record<string, unknown> = { ...w };
+  for (const [k, v] of Object.entries(w)) {
+    if (k === 'window' || v === null) continue;
+    if (k === 'meanTokens' ? !Object.values(v as Record<string, unknown>).every(ok) : !ok(v)) {
+      bad.push(k);
+      out[k] = null;
+    }
+  }
+  if (bad.length) out.notFinite = bad;
+  return out as unknown as WindowSummary;
 }

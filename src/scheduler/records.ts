@@ -70,7 +70,8 @@ export function recordMissed(store: Store, track: string, m: MissedRecord): void
 }
 
 export function missedTotal(store: Store, track: string): number {
-  const r = store.db.prepare("SELECT COALESCE(SUM(count), 0) AS n FROM run_events WHERE track_id = ? AND kind = 'missed'").get(trackId(store, track)) as { n: number };
+  // TOTAL, not SUM, in every sum here: SUM throws "integer overflow" past 2^63, and a figure must never stop a start.
+  const r = store.db.prepare("SELECT TOTAL(count) AS n FROM run_events WHERE track_id = ? AND kind = 'missed'").get(trackId(store, track)) as { n: number };
   return r.n;
 }
 
@@ -84,7 +85,7 @@ export function lastMissed(store: Store, track: string): MissedRecord | null {
 /** Runs by the state they ended in (every state present). */
 export function runEndCounts(store: Store, track: string): Record<EndedState, number> {
   const rows = store.db
-    .prepare("SELECT kind, SUM(count) AS n FROM run_events WHERE track_id = ? AND kind != 'missed' GROUP BY kind")
+    .prepare("SELECT kind, TOTAL(count) AS n FROM run_events WHERE track_id = ? AND kind != 'missed' GROUP BY kind")
     .all(trackId(store, track)) as { kind: EndedState; n: number }[];
   const out = Object.fromEntries(ENDED_STATES.map((s) => [s, 0])) as Record<EndedState, number>;
   for (const r of rows) if (r.kind in out) out[r.kind] = r.n;
@@ -106,7 +107,7 @@ export function setCoveredUntil(store: Store, track: string, ms: number): void {
 /** Cost (USD) and count of the track's attempts that ended in [fromMs, toMs). */
 export function attemptCostBetween(store: Store, track: string, fromMs: number, toMs: number): { costUsd: number; attempts: number } {
   return store.db
-    .prepare('SELECT COALESCE(SUM(cost_usd), 0) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
+    .prepare('SELECT TOTAL(cost_usd) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
     .get(trackId(store, track), fromMs, toMs) as { costUsd: number; attempts: number };
 }
 
@@ -156,7 +157,7 @@ export interface RunFigures {
 
 export function runFigures(store: Store, runId: number): RunFigures {
   const r = store.db
-    .prepare("SELECT COUNT(*) AS done, COALESCE(SUM(outcome = 'resolved'), 0) AS resolved, COALESCE(SUM(cost_usd), 0) AS cost FROM attempts WHERE run_id = ?")
+    .prepare("SELECT COUNT(*) AS done, COALESCE(SUM(outcome = 'resolved'), 0) AS resolved, TOTAL(cost_usd) AS cost FROM attempts WHERE run_id = ?")
     .get(runId) as { done: number; resolved: number; cost: number };
   const plan = store.runPlan(runId);
   return { done: r.done, total: plan ? plan.taskIds.length * plan.samples : null, resolved: r.resolved, costUsd: r.cost };

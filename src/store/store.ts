@@ -377,7 +377,7 @@ export class Store {
     const out = new Map<number, number>(runIds.map((id) => [id, 0]));
     if (!runIds.length) return out;
     const rows = this.db
-      .prepare(`SELECT run_id AS id, SUM(cost_usd) AS cost FROM attempts WHERE run_id IN (${runIds.map(() => '?').join(',')}) GROUP BY run_id`)
+      .prepare(`SELECT run_id AS id, TOTAL(cost_usd) AS cost FROM attempts WHERE run_id IN (${runIds.map(() => '?').join(',')}) GROUP BY run_id`)
       .all(...runIds) as { id: number; cost: number }[];
     for (const r of rows) out.set(r.id, r.cost);
     return out;
@@ -465,9 +465,12 @@ export class Store {
       outcome: Outcome;
       n: number;
     }[];
+    // TOTAL, not SUM: SQLite's SUM of integers throws "integer overflow" past 2^63 (a store that holds such counts
+    // could not even start); TOTAL sums in floating point, and a sum past the range of a double comes back Infinity,
+    // which the exporter leaves out with a warning.
     const sums = this.db
-      .prepare(`SELECT COALESCE(SUM(input_tokens),0) AS i, COALESCE(SUM(output_tokens),0) AS o, COALESCE(SUM(cache_read_tokens),0) AS cr,
-          COALESCE(SUM(cache_creation_tokens),0) AS cc, COALESCE(SUM(cost_usd),0) AS c FROM attempts WHERE track_id = ?`)
+      .prepare(`SELECT TOTAL(input_tokens) AS i, TOTAL(output_tokens) AS o, TOTAL(cache_read_tokens) AS cr,
+          TOTAL(cache_creation_tokens) AS cc, TOTAL(cost_usd) AS c FROM attempts WHERE track_id = ?`)
       .get(id) as { i: number; o: number; cr: number; cc: number; c: number };
     const attemptsByOutcome = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } as Record<Outcome, number>;
     for (const r of byOutcome) attemptsByOutcome[r.outcome] = r.n;
