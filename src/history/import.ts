@@ -4,14 +4,21 @@
 import { readFileSync } from 'node:fs';
 import type { AppContext } from '../app/context.ts';
 import type { ImportResult } from '../store/store.ts';
-import { ImportError, parseHistory, toHistoryDocument } from './format.ts';
+import { ImportError, parseHistory, toHistoryDocument, type ParseOptions } from './format.ts';
+
+/**
+ * The largest body POST /api/tracks/:track/import takes. Its peak memory is about ten times the body (the bytes, the
+ * parsed JSON, the validated runs, the rows being stored; about 600 MB for a 50 MB file, measured), so the limit
+ * bounds the daemon's memory; `agentdrift import` reads a file of any size.
+ */
+export const IMPORT_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 export interface ImportSummary extends ImportResult {
   kind: 'agentdrift' | 'margin';
   notes: string[];
 }
 
-export function importHistoryText(ctx: AppContext, track: string, text: string, opts: { fileName: string; at?: string | undefined }): ImportSummary {
+export function importHistoryText(ctx: AppContext, track: string, text: string, opts: ParseOptions): ImportSummary {
   ctx.track(track);
   const parsed = parseHistory(text, opts);
   const result = ctx.store.importRuns(track, parsed.runs);
@@ -32,5 +39,5 @@ export function importHistoryFile(ctx: AppContext, track: string, file: string, 
 
 export function exportHistory(ctx: AppContext, track: string): unknown {
   ctx.track(track);
-  return toHistoryDocument(track, ctx.store.iterateRunsWithAttempts(track));
+  return toHistoryDocument(track, ctx.store.iterateRunsWithAttempts(track), new Date(), (why) => ctx.log.warn({ track }, why));
 }

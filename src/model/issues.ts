@@ -26,7 +26,7 @@ export function valueAt(raw: unknown, p: readonly PropertyKey[]): unknown {
 
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 80 ? `${v.slice(0, 77)}...` : v);
-  if (Array.isArray(v)) return 'a list';
+  if (Array.isArray(v)) return v.length ? 'a list' : 'an empty list';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'a mapping';
   return String(v);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import { ImportError } from '../../history/format.ts';
 import { importHistoryBody } from '../../history/import-body.ts';
+import { IMPORT_BODY_LIMIT_BYTES } from '../../history/import.ts';
 import type { TrackOps, TrackSnapshot } from '../../metrics/snapshot.ts';
 import { costByDay, lastMissed } from '../../scheduler/records.ts';
 import type { RunRow } from '../../model/types.ts';
@@ -169,7 +170,12 @@ const costsBody = z.object({
   days: z.array(z.object({ day: z.string(), from: z.string(), to: z.string(), costUsd: z.number(), attempts: z.number().int() })),
 });
 const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50), offset: z.coerce.number().int().min(0).default(0) });
-const importQuery = z.object({ at: z.string().optional() });
+const importQuery = z.object({
+  at: z
+    .string()
+    .optional()
+    .describe('The run time of a margin results.json (required for one): an ISO 8601 instant with a time zone, e.g. 2026-03-15T03:15:00Z. Refused with an agentdrift history file, whose runs carry their own dates.'),
+});
 const importResult = z.object({
   kind: z.string(),
   runsStored: z.number().int(),
@@ -284,10 +290,11 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
     scope.post<{ Params: z.infer<typeof trackParams>; Querystring: z.infer<typeof importQuery> }>(
       '/api/tracks/:track/import',
       {
-        bodyLimit: 256 * 1024 * 1024,
+        bodyLimit: IMPORT_BODY_LIMIT_BYTES,
         schema: {
           tags: ['tracks'],
           summary: 'Import history (docs/import-format.md or a margin results.json; token required)',
+          description: `The body is the file itself, as application/json, at most ${IMPORT_BODY_LIMIT_BYTES / 1024 / 1024} MiB (a larger body is refused with 413; \`agentdrift import\` on the daemon's host reads a file of any size). The whole file is checked before anything is stored: one bad record rejects it, with a 400 naming every bad record. A margin results.json carries no date: give its run's start as \`at\`.`,
           security: [{ bearer: [] }],
           params: jsonSchema(trackParams),
           querystring: jsonSchema(importQuery),
@@ -298,7 +305,8 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
         ctx.track(req.params.track);
         try {
           const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-          const summary = await importHistoryBody(ctx, req.params.track, body, { fileName: 'request body', at: req.query.at });
+          // A body has no directory to date a margin results.json by, and its run time is the `at` parameter.
+          const summary = await importHistoryBody(ctx, req.params.track, body, { fileName: 'request body', at: req.query.at, atName: 'at', dateFromDirectory: false });
           // Answer once the figures include the import (computed off the event loop in the daemon).
           await ctx.settled();
           return summary;
