@@ -184,9 +184,12 @@ export class AppContext {
     this.inflight = this.cpu()
       .snapshots({ file: this.store.file, tracks, statistics: this.config.statistics })
       .then(
-        (snapshots) => {
+        (outcomes) => {
           if (!this.store.isOpen) return;
-          for (const s of snapshots) this.snapshots.set(s.track, s);
+          for (const o of outcomes) {
+            if ('snapshot' in o) this.snapshots.set(o.track, o.snapshot);
+            else this.figuresFailed(o.track, 'figures', new Error(o.error));
+          }
           this.applySnapshots();
           this.log.debug({ tracks: tracks.map((t) => t.name), ms: Math.round(performance.now() - started) }, 'figures recomputed in a worker');
         },
