@@ -33,14 +33,24 @@ export interface SnapshotTask {
   statistics: Config['statistics'];
 }
 
+/** A track's new figures, or why they could not be computed (the main thread keeps its previous ones then). */
+export type SnapshotOutcome = { track: string; snapshot: TrackSnapshot } | { track: string; error: string };
+
 /**
  * The figures of some tracks, as AppContext.refresh computes them, including any CUSUM threshold to simulate (cached
- * in the store, through this connection, like the main thread's cache would).
+ * in the store, through this connection, like the main thread's cache would). One track failing does not take the
+ * others with it.
  */
-export function snapshots(task: SnapshotTask): TrackSnapshot[] {
+export function snapshots(task: SnapshotTask): SnapshotOutcome[] {
   const store = storeAt(task.file);
   const thresholds = new StoredThresholdCache(store);
-  return task.tracks.map((t) => computeSnapshot(store, t, { statistics: task.statistics, thresholds }));
+  return task.tracks.map((t) => {
+    try {
+      return { track: t.name, snapshot: computeSnapshot(store, t, { statistics: task.statistics, thresholds }) };
+    } catch (e) {
+      return { track: t.name, error: e instanceof Error ? e.message : String(e) };
+    }
+  });
 }
 
 export interface ThresholdTask {

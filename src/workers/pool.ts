@@ -11,9 +11,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { TrackSnapshot } from '../metrics/snapshot.ts';
 import type { ThresholdResult } from '../stats/index.ts';
-import type { ParseOutcome, ParseTask, SnapshotTask, ThresholdTask } from './cpu-worker.ts';
+import type { ParseOutcome, ParseTask, SnapshotOutcome, SnapshotTask, ThresholdTask } from './cpu-worker.ts';
 
 /** Idle threads end after this long (their memory goes back with them); a burst of tasks reuses them. */
 const IDLE_TIMEOUT_MS = 30_000;
@@ -42,8 +41,8 @@ export class CpuPool {
     });
   }
 
-  snapshots(task: SnapshotTask): Promise<TrackSnapshot[]> {
-    return this.pool.run(task, { name: 'snapshots' }) as Promise<TrackSnapshot[]>;
+  snapshots(task: SnapshotTask): Promise<SnapshotOutcome[]> {
+    return this.pool.run(task, { name: 'snapshots' }) as Promise<SnapshotOutcome[]>;
   }
 
   threshold(task: ThresholdTask): Promise<ThresholdResult> {
