@@ -10,7 +10,7 @@
  * import and the simulation took (client side, request to response: both answer once the figures are in).
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDaemon } from '../test/helpers/cli.ts';
 import { tempDir } from '../test/helpers/context.ts';
@@ -91,6 +91,11 @@ export async function benchEventLoop(): Promise<void> {
     }
     const recomputed = [...d.logs().matchAll(/"tracks":\[([^\]]*)\],"ms":(\d+),"msg":"figures recomputed in a worker"/g)].map((m) => `${m[1]!.replaceAll('"', '')} ${(Number(m[2]) / 1000).toFixed(1)} s`);
     if (recomputed.length) console.log(`worker refreshes (daemon log):   ${recomputed.join(', ')}`);
+    const mb = (key: string) => (Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))?.[1]) / 1024).toFixed(0);
+    const rss = mb('VmRSS');
+    // The pool ends a thread idle for 30 s, and its heap with it.
+    await new Promise((r) => setTimeout(r, 35_000));
+    console.log(`daemon resident memory:          ${rss} MB right after, ${mb('VmRSS')} MB once the idle workers ended, ${mb('VmHWM')} MB peak`);
   } finally {
     d.child.kill('SIGTERM');
     await d.exited;
