@@ -60,7 +60,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   );
 
   // Every mutating route checks the token first thing, in onRequest: before Fastify reads and parses the body (the
-  // import route takes up to 256 MB), so nobody without the token can make the daemon read or parse one. Added here
+  // import route takes up to 64 MiB), so nobody without the token can make the daemon read or parse one. Added here
   // for every route registered below, so a new mutating route cannot forget it.
   const requireToken = bearerGuard(ctx.secrets.apiToken);
   fastify.addHook('onRoute', (route) => {

@@ -233,7 +233,7 @@ describe('DockerRuntime infrastructure errors', () => {
   });
 
   it('a present image needs no pull', async () => {
-    await expect(runtime.ensureImage(image, { pull: false })).resolves.toBeUndefined();
+    await expect(runtime.ensureImage(image, { pull: false })).resolves.toBe('present');
   });
 
   it('a failed pull (registry on a closed loopback port) is InfraError(pull_failed)', async () => {

@@ -98,7 +98,8 @@ describe('end to end: agentdrift -> Prometheus -> Alertmanager -> webhook', () =
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toContain('imported 24 run(s), 1200 attempt(s) into steady');
 
-    daemon = await startDaemon(['--config', config], { env: { AGENTDRIFT_API_TOKEN: TOKEN } });
+    // A (never used) agent key: without one the daemon rightly raises AgentDriftNoAgentCredentials.
+    daemon = await startDaemon(['--config', config], { env: { AGENTDRIFT_API_TOKEN: TOKEN, ANTHROPIC_API_KEY: 'sk-ant-test-e2e-0123456789' } });
     daemonUrl = daemon.url.replace('0.0.0.0', '127.0.0.1');
     hook = await startWebhook();
     am = await startAlertmanager({ webhookBase: hook.url });
