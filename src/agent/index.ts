@@ -5,5 +5,5 @@ export { buildPrompt, type PromptFields } from './prompt.js';
 export { parseStreamJson } from './stream.js';
 export { redact, redactValue, makeRedactor, REDACTED } from './redact.js';
 export { storeTranscript, readTranscript, transcriptFileName, type StoredTranscript } from './transcript.js';
-export { buildPatchCommand, dropBinaryHunks, listBinaryFiles } from './patch.js';
+export { buildPatchCommand, listBinaryFiles } from './patch.js';
 export { runAgentInContainer, type RunAgentOptions, type AgentRun } from './run.js';

@@ -7,7 +7,7 @@
  * are not hashed again) and diffs that index against the base commit: new untracked files are included, ignored files
  * are not, and the agent's own index, commits and branches do not matter. The repository is not modified.
  */
-import { stripBinaryHunks } from '../grading/script.js';
+import { stripBinaryHunks } from '../model/patch.ts';
 
 /** A base commit or other plain revision; rejects anything a shell or git could read as an option. */
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
@@ -46,13 +46,7 @@ function fileOf(header: string): string {
   return m?.[1] ?? header.slice('diff --git '.length);
 }
 
-/**
- * The diff without the sections of binary files (`GIT binary patch` / `Binary files ... differ`), text sections kept
- * byte for byte: the grading room's `stripBinaryHunks`, so the patch recorded is the patch graded.
- */
-export const dropBinaryHunks: (diff: string) => string = stripBinaryHunks;
-
-/** The files whose sections {@link dropBinaryHunks} drops. */
+/** The files whose sections `stripBinaryHunks` (../model/patch.ts) drops. */
 export function listBinaryFiles(diff: string): string[] {
   const kept = new Set(fileHeaders(stripBinaryHunks(diff)));
   return fileHeaders(diff)

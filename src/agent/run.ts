@@ -7,7 +7,8 @@
  * through the invocation's redaction list.
  */
 import { InfraError, type ContainerHandle, type ContainerRuntime } from '../executor/runtime.js';
-import { buildPatchCommand, dropBinaryHunks, listBinaryFiles } from './patch.js';
+import { stripBinaryHunks } from '../model/patch.ts';
+import { buildPatchCommand, listBinaryFiles } from './patch.js';
 import { makeRedactor } from './redact.js';
 import { storeTranscript } from './transcript.js';
 import type { Agent, AgentResult, InvocationOptions } from './types.js';
@@ -122,7 +123,7 @@ export async function runAgentInContainer(
     const pr = await runtime.exec(container, cmd, { timeoutMs: opts.patchTimeoutMs ?? 120_000 });
     if (pr.exitCode === 0) {
       droppedBinaryFiles = listBinaryFiles(pr.stdout);
-      patch = redactor(dropBinaryHunks(pr.stdout));
+      patch = redactor(stripBinaryHunks(pr.stdout));
     } else {
       patchError = redactor(
         `patch extraction failed (exit ${String(pr.exitCode)}${pr.timedOut ? ', timed out' : ''}): ${tail(pr.stderr, 500).trim()}`,

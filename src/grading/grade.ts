@@ -17,7 +17,8 @@ import {
   type InfraReason,
 } from '../executor/runtime.js';
 import { decideOutcome, type GradingOutput } from './outcome.js';
-import { buildGradingScript, parseMarkers, stripBinaryHunks, WORKSPACE } from './script.js';
+import { stripBinaryHunks } from '../model/patch.ts';
+import { buildGradingScript, parseMarkers, WORKSPACE } from './script.js';
 
 /** What grading needs of a task (a dataset `Task` has these fields). */
 export interface GradingTask {

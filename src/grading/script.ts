@@ -1,6 +1,7 @@
 /**
- * The entry script of a grading container, following the official SWE-Bench-Pro harness step by step, and the patch
- * clean-up it needs. Pure functions.
+ * The entry script of a grading container, following the official SWE-Bench-Pro harness step by step. Pure functions.
+ * The patch clean-up it needs (binary hunks stripped) is `stripBinaryHunks` of ../model/patch.ts, shared with the agent
+ * room.
  *
  * Steps (see the harness notes): export the Dockerfiles' ENV settings; `cd /app; git reset --hard <base>;
  * git checkout <base>`; `git apply -v patch.diff` (binary hunks stripped first; a failure does not stop grading);
@@ -81,27 +82,6 @@ export function restoreTestsLine(beforeRepoSetCmd: string): string {
   const last = lines[lines.length - 1];
   if (last === undefined) throw new TypeError('before_repo_set_cmd has no command line');
   return last;
-}
-
-/**
- * Drops every file section of a git diff that carries binary content (`GIT binary patch` or `Binary files … differ`),
- * as the official harness does before `git apply`; other sections are kept byte for byte. A non-empty result always
- * ends with a newline (git apply rejects a last line without one).
- */
-export function stripBinaryHunks(patch: string): string {
-  const starts: number[] = [];
-  const header = /^diff --git /gm;
-  for (let m = header.exec(patch); m; m = header.exec(patch)) starts.push(m.index);
-  const preamble = patch.slice(0, starts[0] ?? patch.length);
-  const sections = starts.map((from, i) => patch.slice(from, starts[i + 1] ?? patch.length));
-  const isBinary = (section: string) =>
-    section.split('\n').some((l) => {
-      const t = l.replace(/\r$/, '');
-      return t === 'GIT binary patch' || /^Binary files .* differ$/.test(t);
-    });
-  const out = preamble + sections.filter((s) => !isBinary(s)).join('');
-  if (out.trim() === '') return '';
-  return out.endsWith('\n') ? out : `${out}\n`;
 }
 
 /** The bash entry script of a grading container (see the module comment). */

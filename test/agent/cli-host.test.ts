@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeCode } from '../../src/agent/claude-code.js';
-import { buildPatchCommand, dropBinaryHunks } from '../../src/agent/patch.js';
+import { buildPatchCommand } from '../../src/agent/patch.js';
+import { stripBinaryHunks } from '../../src/model/patch.ts';
 import { buildPrompt } from '../../src/agent/prompt.js';
 import { readTranscript, storeTranscript } from '../../src/agent/transcript.js';
 import { bash, reply, userText } from '../helpers/fake-anthropic.js';
@@ -67,7 +68,7 @@ describe('real Claude Code CLI against the fake API (host)', { timeout: 60_000 }
 
     const base = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: r.repoDir, encoding: 'utf8' }).stdout.trim();
     const [cmd, ...args] = buildPatchCommand(base, r.repoDir);
-    const patch = dropBinaryHunks(spawnSync(cmd!, args, { encoding: 'utf8' }).stdout);
+    const patch = stripBinaryHunks(spawnSync(cmd!, args, { encoding: 'utf8' }).stdout);
     expect(patch).toContain('+    return a + b');
     expect(patch).toContain('+++ b/test_calc.py');
   });

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildPatchCommand, dropBinaryHunks, listBinaryFiles } from '../../src/agent/patch.js';
+import { buildPatchCommand, listBinaryFiles } from '../../src/agent/patch.js';
+import { stripBinaryHunks } from '../../src/model/patch.ts';
 
 const TEXT_SECTION = `diff --git a/calc.py b/calc.py
 index 1111111..2222222 100644
@@ -38,22 +39,22 @@ index 0000000..5555555
 +GIT binary patch is only text here
 `;
 
-describe('dropBinaryHunks', () => {
+describe('stripBinaryHunks on agent diffs, and listBinaryFiles', () => {
   it('drops the sections of binary files and keeps text sections byte for byte', () => {
     const diff = TEXT_SECTION + GIT_BINARY + NEW_FILE + PLAIN_BINARY;
-    expect(dropBinaryHunks(diff)).toBe(TEXT_SECTION + NEW_FILE);
+    expect(stripBinaryHunks(diff)).toBe(TEXT_SECTION + NEW_FILE);
     expect(listBinaryFiles(diff)).toEqual(['logo.png', 'data.bin']);
   });
 
   it('leaves a diff without binary files unchanged, and empty stays empty', () => {
-    expect(dropBinaryHunks(TEXT_SECTION + NEW_FILE)).toBe(TEXT_SECTION + NEW_FILE);
-    expect(dropBinaryHunks('')).toBe('');
-    expect(dropBinaryHunks(GIT_BINARY)).toBe('');
+    expect(stripBinaryHunks(TEXT_SECTION + NEW_FILE)).toBe(TEXT_SECTION + NEW_FILE);
+    expect(stripBinaryHunks('')).toBe('');
+    expect(stripBinaryHunks(GIT_BINARY)).toBe('');
   });
 
   it('keeps CRLF text sections intact', () => {
     const crlf = TEXT_SECTION.replace(/\n/g, '\r\n');
-    expect(dropBinaryHunks(crlf + PLAIN_BINARY)).toBe(crlf);
+    expect(stripBinaryHunks(crlf + PLAIN_BINARY)).toBe(crlf);
   });
 });
 
@@ -125,7 +126,7 @@ describe('the patch command on a real git repository', () => {
     expect(git('status', '--porcelain')).toBe(statusBefore); // the agent's index is not modified
 
     // Binary hunks dropped, the rest applies cleanly to a fresh checkout of the base commit.
-    const patch = dropBinaryHunks(r.stdout);
+    const patch = stripBinaryHunks(r.stdout);
     expect(listBinaryFiles(r.stdout)).toEqual(['logo.bin']);
     const fresh = repo();
     writeFileSync(join(fresh.dir, 'patch.diff'), patch);

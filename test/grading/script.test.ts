@@ -10,8 +10,8 @@ import {
   parseMarkers,
   restoreTestsLine,
   shellQuote,
-  stripBinaryHunks,
 } from '../../src/grading/script.js';
+import { stripBinaryHunks } from '../../src/model/patch.ts';
 
 function bash(script: string, env: Record<string, string> = {}): string {
   return execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
