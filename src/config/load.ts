@@ -7,21 +7,19 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { InputError, describeIssue, describeValue, formatPath } from '../model/issues.ts';
-import { configSchema, type Config, type Secrets } from './schema.ts';
+import { CREDENTIAL_NAME, configSchema, type Config, type Secrets } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';
 
 /** Keys whose values are never echoed back, even in an error: the length is shown, not the value. */
 const SECRET_KEYS = new Set(['apiToken']);
-/** Key names that look like credentials; their values are never shown. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
 
 /**
  * True when the value at `p` must never appear in an error: anything under a track's agentEnv (where a credential
  * is refused, so one may well have been put there) and any key named like a credential.
  */
 function isSecretPath(p: readonly PropertyKey[]): boolean {
-  return p.some((k) => k === 'agentEnv') || p.some((k) => typeof k === 'string' && SECRET_NAME.test(k));
+  return p.some((k) => k === 'agentEnv') || p.some((k) => typeof k === 'string' && CREDENTIAL_NAME.test(k));
 }
 
 function describeConfigIssue(issue: z.core.$ZodIssue, raw: unknown): string {

@@ -15,6 +15,12 @@ import {
   DEFAULT_TEST_SPLIT_PATH,
 } from '../dataset/sources.ts';
 
+/**
+ * Names that look like credentials: refused as agentEnv keys here, and load.ts never shows the value of a config key
+ * named like this in an error. The one definition of that pattern.
+ */
+export const CREDENTIAL_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
+
 const isoInstant = z.iso.datetime({ offset: true, message: 'expected an ISO 8601 instant such as 2026-01-31T00:00:00Z' });
 
 const cronExpression = z.string().superRefine((value, ctx) => {
@@ -115,7 +121,7 @@ export const trackSchema = z.strictObject({
     .default({})
     .superRefine((env, ctx) => {
       for (const k of Object.keys(env)) {
-        if (/KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i.test(k) || k.startsWith('ANTHROPIC_') || k.startsWith('AWS_')) {
+        if (CREDENTIAL_NAME.test(k) || k.startsWith('ANTHROPIC_') || k.startsWith('AWS_')) {
           ctx.addIssue({ code: 'custom', path: [k], message: 'expected no credentials here: set them in the daemon\'s environment' });
         }
       }
