@@ -4,7 +4,10 @@
  * Attempt and grading containers are created from a task image with the entrypoint overridden (usually by
  * {@link KEEP_ALIVE}), started, and then driven with `exec`; files go in and out through the engine's archive API, so
  * nothing depends on paths shared with the host (the daemon may itself run in a container with the socket mounted).
- * The Docker implementation is `DockerRuntime` in `./docker.ts`.
+ * The interface is split by job ({@link Engine}, {@link Workloads}, {@link Archives}, {@link Images},
+ * {@link ToolVolumes}); {@link ContainerRuntime} is all of them. The Docker implementation is `DockerRuntime` in
+ * `./docker.ts`; `MemoryRuntime` in `./memory.ts` keeps containers, files, images and volumes in memory and runs
+ * `exec` through handlers a test registers. One contract suite (test/executor/contract.ts) runs against both.
  *
  * Every failure of the infrastructure (engine down, image missing, create/start errors) is an {@link InfraError}
  * with a machine-readable reason, so the runner can record `infra_error` and retry with {@link withInfraRetries}.
@@ -195,26 +198,23 @@ export interface EnsureToolVolumeOptions {
   labels?: Record<string, string>;
 }
 
-export interface ContainerRuntime {
+/** The engine (or cluster) as a whole. */
+export interface Engine {
   /** Resolves when the engine answers; InfraError('engine_down') otherwise. */
   ping(): Promise<void>;
-  /** Makes `ref` available locally: pulls it when allowed, else requires it. Says whether it was pulled now. */
-  ensureImage(ref: string, options: EnsureImageOptions): Promise<EnsureImageResult>;
+}
+
+/**
+ * Workloads: containers (a Kubernetes implementation would map one to a pod) created from an image, started, driven
+ * with `exec`, inspected, killed, removed, and found again by their labels.
+ */
+export interface Workloads {
   /** Creates (does not start) a container. InfraError('create_failed' | 'image_missing' | 'engine_down'). */
   createContainer(spec: ContainerSpec): Promise<ContainerHandle>;
   /** InfraError('start_failed' | 'engine_down'). */
   start(container: ContainerHandle): Promise<void>;
   /** Runs `cmd` in a running container, demultiplexing stdout and stderr. */
   exec(container: ContainerHandle, cmd: readonly string[], options?: ExecOptions): Promise<ExecResult>;
-  /** Writes files (paths relative to `dir`, parent folders created) into the container through a tar archive. */
-  putFiles(container: ContainerHandle, dir: string, files: Record<string, FileContent>): Promise<void>;
-  /** Reads one regular file out of the container; null when it does not exist. */
-  getFile(container: ContainerHandle, path: string): Promise<Buffer | null>;
-  /**
-   * Reads the regular files under `dir` in one archive (paths relative to `dir`), or only those named in `names`;
-   * an empty record when `dir` does not exist. Cheaper than several `getFile` calls.
-   */
-  getFiles(container: ContainerHandle, dir: string, names?: readonly string[]): Promise<Record<string, Buffer>>;
   /** The container's state; null when it does not exist. */
   inspect(container: ContainerHandle): Promise<ContainerState | null>;
   /** SIGKILLs the container; no error when it is not running. */
@@ -226,16 +226,25 @@ export interface ContainerRuntime {
    * `olderThanMs` only those created at least that long ago; returns how many were removed.
    */
   removeLeftovers(labels?: Record<string, string>, options?: { olderThanMs?: number }): Promise<number>;
-  /**
-   * Makes sure the named volume holds `files` (paths relative to the volume root), filling it once: a volume already
-   * marked complete for the same content key is left as it is; concurrent calls for one name share the work.
-   * Mount it read-only into attempt containers with `mounts: [{volume: name, target: '/opt/agentdrift/bin'}]`.
-   */
-  ensureToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions): Promise<void>;
-  /** Removes a named volume; no error when it does not exist. */
-  removeVolume(name: string): Promise<void>;
+}
 
-  // --- images and disk (docker.images policy, agentdrift_docker_* disk series) ---------------------------------
+/** Files in and out of a container (Docker: its archive API), never through paths shared with the host. */
+export interface Archives {
+  /** Writes files (paths relative to `dir`, parent folders created) into the container through a tar archive. */
+  putFiles(container: ContainerHandle, dir: string, files: Record<string, FileContent>): Promise<void>;
+  /** Reads one regular file out of the container; null when it does not exist (or is not a regular file). */
+  getFile(container: ContainerHandle, path: string): Promise<Buffer | null>;
+  /**
+   * Reads the regular files under `dir` in one archive (paths relative to `dir`), or only those named in `names`;
+   * an empty record when `dir` does not exist. Cheaper than several `getFile` calls.
+   */
+  getFiles(container: ContainerHandle, dir: string, names?: readonly string[]): Promise<Record<string, Buffer>>;
+}
+
+/** Task images and the disk they take (docker.images policy, agentdrift_docker_* disk series). */
+export interface Images {
+  /** Makes `ref` available locally: pulls it when allowed, else requires it. Says whether it was pulled now. */
+  ensureImage(ref: string, options: EnsureImageOptions): Promise<EnsureImageResult>;
   /**
    * The engine's image disk use and the free space of the filesystem holding its data root (see {@link DiskUsage}).
    * InfraError('engine_down') when the engine does not answer.
@@ -247,6 +256,28 @@ export interface ContainerRuntime {
    */
   removeImage(ref: string): Promise<'removed' | 'absent' | 'in_use'>;
 }
+
+/** Named volumes holding the agent's tools, filled once and mounted read-only into attempt containers. */
+export interface ToolVolumes {
+  /**
+   * Makes sure the named volume holds `files` (paths relative to the volume root), filling it once: a volume already
+   * marked complete for the same content key is left as it is; concurrent calls for one name share the work.
+   * Mount it read-only into attempt containers with `mounts: [{volume: name, target: '/opt/agentdrift/bin'}]`.
+   */
+  ensureToolVolume(name: string, files: Record<string, ToolFile>, options: EnsureToolVolumeOptions): Promise<void>;
+  /** Removes a named volume; no error when it does not exist. */
+  removeVolume(name: string): Promise<void>;
+}
+
+/**
+ * Everything agentdrift asks of a container runtime: the name callers use. Implementations: `DockerRuntime`
+ * (`./docker.ts`, a Docker Engine) and `MemoryRuntime` (`./memory.ts`, in memory, for unit tests); both pass the
+ * contract suite of test/executor/contract.ts. A part that needs less may ask for less (e.g. `Workloads & Archives`).
+ */
+export interface ContainerRuntime extends Engine, Workloads, Archives, Images, ToolVolumes {}
+
+/** The same interface, named for what it runs (a Kubernetes implementation is the next one). */
+export type WorkloadRuntime = ContainerRuntime;
 
 /** What ensureImage did: the image was there already, or it was pulled now. */
 export type EnsureImageResult = 'present' | 'pulled';
