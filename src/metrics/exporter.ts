@@ -5,8 +5,7 @@
  * `applyOps` refills whenever they change; it is rendered on every scrape.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { OUTCOMES, TOKEN_TYPES } from '../model/types.ts';
-import { ENDED_STATES } from '../scheduler/records.ts';
+import { ENDED_RUN_STATES, OUTCOMES, TOKEN_TYPES } from '../model/types.ts';
 import type { TrackOps, TrackSnapshot } from './snapshot.ts';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -261,7 +260,7 @@ export class MetricsExporter {
       set('agentdrift_run_progress_ratio', { track }, o.progressRatio);
       set('agentdrift_budget_exhausted', { track }, o.budgetExhausted ? 1 : 0);
       set('agentdrift_cost_today_usd', { track }, o.costTodayUsd);
-      for (const state of ENDED_STATES) this.put(runs, 'agentdrift_runs_total', { track, state }, o.runsByState[state], 'inc');
+      for (const state of ENDED_RUN_STATES) this.put(runs, 'agentdrift_runs_total', { track, state }, o.runsByState[state], 'inc');
       this.put(missed, 'agentdrift_scheduler_missed_runs_total', { track }, o.missedRuns, 'inc');
     }
   }

@@ -5,9 +5,10 @@
 import type { Config, TrackConfig } from '../config/index.ts';
 import { evaluateRegression, type RegressionFigures } from '../regression/evaluate.ts';
 import type { ThresholdCache } from '../stats/index.ts';
-import { ENDED_STATES, latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween, type EndedState } from '../scheduler/records.ts';
+import { latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween } from '../scheduler/records.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import type { Store, TrackTotals } from '../store/store.ts';
+import { ENDED_RUN_STATES, type EndedRunState } from '../model/types.ts';
 import { DAY_MS } from '../model/values.ts';
 import { summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
 
@@ -78,7 +79,7 @@ export interface TrackOps {
   currentRunId: number | null;
   /** Stored / planned attempts of the current run, or of the latest run when none is going on; 0 before any. */
   progressRatio: number;
-  runsByState: Record<EndedState, number>;
+  runsByState: Record<EndedRunState, number>;
   missedRuns: number;
   costTodayUsd: number;
   /** Start of the track's day (its schedule's time zone) that costTodayUsd covers. */
@@ -112,7 +113,7 @@ export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): T
   const costTodayUsd = spentBetween(store, track.name, dayStartMs, Number.MAX_SAFE_INTEGER);
   const budgetDailyUsd = track.budget.dailyUsd ?? null;
   const runsByState = runEndCounts(store, track.name);
-  for (const s of ENDED_STATES) runsByState[s] ??= 0;
+  for (const s of ENDED_RUN_STATES) runsByState[s] ??= 0;
   return {
     track: track.name,
     nextRunMs: live.nextRunMs,

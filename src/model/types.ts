@@ -6,6 +6,10 @@
 export const OUTCOMES = ['resolved', 'unresolved', 'agent_error', 'timeout', 'infra_error'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/**
+ * Every state a run can be in: the one list of run states (the store's CHECK constraints are written from it). The
+ * two lists below are derived from it and keep its order.
+ */
 export const RUN_STATES = [
   'pending',
   'running',
@@ -18,8 +22,21 @@ export const RUN_STATES = [
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-/** States after which a run never changes again. */
-export const FINISHED_RUN_STATES: readonly RunState[] = ['completed', 'failed', 'cancelled', 'skipped', 'budget_exhausted'];
+/** The states of a run that has not ended yet. */
+const UNENDED_RUN_STATES: readonly RunState[] = ['pending', 'running'];
+
+/** A state a run's ending is recorded with; `interrupted` included (such a run resumes later). */
+export type EndedRunState = Exclude<RunState, 'pending' | 'running'>;
+
+/**
+ * The states an ending is recorded with (one run event each; a slot can also be recorded `skipped`), `interrupted`
+ * included: every state but pending and running, in RUN_STATES order, which is the order of the `state` label values
+ * of agentdrift_runs_total in the exposition.
+ */
+export const ENDED_RUN_STATES: readonly EndedRunState[] = RUN_STATES.filter((s): s is EndedRunState => !UNENDED_RUN_STATES.includes(s));
+
+/** The states after which a run never changes again: the ended states but `interrupted`, which resumes. */
+export const FINISHED_RUN_STATES: readonly RunState[] = ENDED_RUN_STATES.filter((s) => s !== 'interrupted');
 
 export const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_creation'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];

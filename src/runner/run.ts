@@ -18,9 +18,9 @@ import type { AppContext } from '../app/context.ts';
 import { agentCredentials, MISSING_CREDENTIALS } from '../app/credentials.ts';
 import type { Task } from '../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../executor/runtime.ts';
-import type { AttemptInput, RunState } from '../model/types.ts';
+import type { AttemptInput, EndedRunState, RunState } from '../model/types.ts';
 import { startOfDay } from '../scheduler/cron.ts';
-import { finishRun, spentBetween, type EndedState } from '../scheduler/records.ts';
+import { finishRun, spentBetween } from '../scheduler/records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
 import { datasetDownloadReporter, type FetchProgress } from './fetch-progress.ts';
 import { diskNeed, diskShortfall, ImageUses, removeTaskImage, removeUnusedImages, taskImageRefs } from './images.ts';
@@ -354,7 +354,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     opts.onProgress?.({ ...progress });
   });
 
-  let state: EndedState = 'completed';
+  let state: EndedRunState = 'completed';
   let reason: string | null = null;
   if (lease.lost.aborted) {
     // Another process owns the run now: what it stores is not ours to overwrite.

@@ -3,13 +3,9 @@
  * and then resumed to completion counts once as interrupted and once as completed), slots missed while the daemon
  * was down, how far each track's schedule has been handled, and the spend the budget guard reads.
  */
-import { FINISHED_RUN_STATES, type RunInput, type RunState } from '../model/types.ts';
+import { ENDED_RUN_STATES, FINISHED_RUN_STATES, type EndedRunState, type RunInput, type RunState } from '../model/types.ts';
 import type { Store } from '../store/store.ts';
 import { startOfDay, wallTime } from './cron.ts';
-
-/** The states a run can end in (or a slot be recorded as): the `state` label of agentdrift_runs_total. */
-export const ENDED_STATES = ['completed', 'failed', 'cancelled', 'interrupted', 'skipped', 'budget_exhausted'] as const;
-export type EndedState = (typeof ENDED_STATES)[number];
 
 const trackId = (store: Store, track: string): number => {
   const t = store.getTrack(track);
@@ -21,7 +17,7 @@ const trackId = (store: Store, track: string): number => {
  * Sets a run's final (or interrupted) state and records the ending, in one transaction. `endedAt` is set for every
  * state but `interrupted`, which resumes later.
  */
-export function finishRun(store: Store, runId: number, state: EndedState, reason: string | null, at = Date.now()): boolean {
+export function finishRun(store: Store, runId: number, state: EndedRunState, reason: string | null, at = Date.now()): boolean {
   const run = store.getRun(runId);
   if (!run) throw new Error(`unknown run ${runId}`);
   // A run that ended stays ended: a late second ending (a stop that raced the run's own end) changes nothing.
@@ -83,11 +79,11 @@ export function lastMissed(store: Store, track: string): MissedRecord | null {
 }
 
 /** Runs by the state they ended in (every state present). */
-export function runEndCounts(store: Store, track: string): Record<EndedState, number> {
+export function runEndCounts(store: Store, track: string): Record<EndedRunState, number> {
   const rows = store.db
     .prepare("SELECT kind, TOTAL(count) AS n FROM run_events WHERE track_id = ? AND kind != 'missed' GROUP BY kind")
-    .all(trackId(store, track)) as { kind: EndedState; n: number }[];
-  const out = Object.fromEntries(ENDED_STATES.map((s) => [s, 0])) as Record<EndedState, number>;
+    .all(trackId(store, track)) as { kind: EndedRunState; n: number }[];
+  const out = Object.fromEntries(ENDED_RUN_STATES.map((s) => [s, 0])) as Record<EndedRunState, number>;
   for (const r of rows) if (r.kind in out) out[r.kind] = r.n;
   return out;
 }

@@ -5,10 +5,11 @@
  */
 import type { AppContext } from '../../src/app/context.ts';
 import type { ContainerRuntime } from '../../src/executor/runtime.ts';
+import type { EndedRunState } from '../../src/model/types.ts';
 import type { RunOptions, RunSummary } from '../../src/runner/run.ts';
 import { acquireTrackLease } from '../../src/runner/lease.ts';
 import { RunStop } from '../../src/runner/run.ts';
-import { finishRun, type EndedState } from '../../src/scheduler/records.ts';
+import { finishRun } from '../../src/scheduler/records.ts';
 import type { Clock, ExecuteRun } from '../../src/scheduler/scheduler.ts';
 
 export class FakeClock implements Clock {
@@ -66,7 +67,7 @@ export interface FakeRun {
   resumed: boolean;
   signal: AbortSignal;
   /** Ends the run in this state (default completed). */
-  finish(state?: EndedState): void;
+  finish(state?: EndedRunState): void;
 }
 
 export interface FakeRuns {
@@ -108,8 +109,8 @@ export function fakeRuns(clock: Clock): FakeRuns {
       );
     if (unfinished) ctx.store.updateRun(runId, { state: 'running' });
     opts.onStart?.(runId, Boolean(unfinished));
-    let finish!: (s: EndedState) => void;
-    const told = new Promise<EndedState>((r) => (finish = r));
+    let finish!: (s: EndedRunState) => void;
+    const told = new Promise<EndedRunState>((r) => (finish = r));
     const signal = opts.signal as AbortSignal;
     state.calls.push({ track, trigger: opts.trigger, runId, resumed: Boolean(unfinished), signal, finish: (s = 'completed') => finish(s) });
     const aborted = new Promise<RunStop>((r) => {
