@@ -31,8 +31,7 @@
  * about 0.04 in h. The tests cross-check the estimate against the exact ARL of a lattice Markov chain
  * (a task probability for which W only takes values that are multiples of one step) and against long untruncated
  * simulations for a heterogeneous task set. With `uncertainty` (4000 histories, 200 draws in 8 strata) the averaged
- * rate's relative standard error is about 3%, and h moves by about 0.06 between seeds; plain draws gave 12-17% and
- * 0.2, and their mean leaned low (the rare bad truths that carry the mean are usually under-drawn), so h did too.
+ * rate's relative standard error is about 3%, and h moves by about 0.06 between seeds.
  * Cost: sims * cap CUSUM steps (18 M steps, about 0.5 s on one core, for 50 attempts a day, a 365-day horizon and the
  * defaults; with `uncertainty`, 4000 histories and the candidate truths, about 2 s).
  */
@@ -345,12 +344,9 @@ export function chooseThreshold(options: ThresholdOptions): ThresholdResult {
 }
 
 /**
- * Names the way thresholds are chosen; it is part of every cache key, so a store's thresholds from an earlier
- * method are simulated again rather than reused. v4: a reference baseline's draws of the truth are stratified, draw
- * the prior too, and h clears the horizon by a one-sided 95% bound on the averaged rate, like a fixed p0's; v3: a
- * reference baseline's weights come from its fitted prior and its h averages the false-signal rate over the truths
- * the reference is compatible with; v2: the ARL clears the target by a one-sided 95% bound; v1: the point estimate
- * reached it.
+ * Names the way thresholds are chosen (the method of this file); it is part of every cache key, so a store's
+ * thresholds from an earlier method are simulated again rather than reused. Raise it whenever a change to the method
+ * changes the h it chooses; the earlier versions are in docs/statistics.md, "History of the threshold method".
  */
 export const THRESHOLD_METHOD = 'v4';
 
