@@ -13,4 +13,18 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // One import-extension style: a relative import names the TypeScript file itself ('./x.ts'); the build rewrites
+    // it to './x.js' (rewriteRelativeImportExtensions in tsconfig.build.json).
+    files: ['**/*.ts', '**/*.mts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration', 'ImportExpression'].map((node) => ({
+          selector: `${node} > Literal.source[value=/^\\.\\.?\\u002F.*\\.js$/]`,
+          message: "Import a relative module by its '.ts' name, not '.js'.",
+        })),
+      ],
+    },
+  },
 );

@@ -13,10 +13,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DockerRuntime } from '../src/executor/docker.js';
-import { attemptLabels, KEEP_ALIVE, LABEL_TRACK, type ContainerRuntime } from '../src/executor/runtime.js';
-import { gradeAttempt, type GradeResult } from '../src/grading/grade.js';
-import { ensureFixtureImages, manyFixtureTasks, type FixtureTask } from '../test/helpers/images.js';
+import { DockerRuntime } from '../src/executor/docker.ts';
+import { attemptLabels, KEEP_ALIVE, LABEL_TRACK, type ContainerRuntime } from '../src/executor/runtime.ts';
+import { gradeAttempt, type GradeResult } from '../src/grading/grade.ts';
+import { ensureFixtureImages, manyFixtureTasks, type FixtureTask } from '../test/helpers/images.ts';
 
 const SAMPLES = 10;
 const TOOL_DIR = '/opt/agentdrift/bin';

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseStreamJson } from './stream.js';
-import type { Agent, AgentResult, Credentials, Invocation, InvocationOptions } from './types.js';
+import { parseStreamJson } from './stream.ts';
+import type { Agent, AgentResult, Credentials, Invocation, InvocationOptions } from './types.ts';
 
 /**
  * Prompts longer than this go to the CLI's stdin (`claude -p` reads the prompt there) instead of argv: Linux limits

@@ -1,9 +1,9 @@
 /** The agent room: how an agent CLI is run on a task and what its run produced. */
-export * from './types.js';
-export { claudeCode, buildClaudeInvocation, credentialEnv, installedBinaryPath, parseClaudeVersion, BASE_ENV, CREDENTIAL_ENV_NAMES, MAX_ARGV_PROMPT_BYTES } from './claude-code.js';
-export { buildPrompt, type PromptFields } from './prompt.js';
-export { parseStreamJson } from './stream.js';
-export { redact, redactValue, makeRedactor, REDACTED } from './redact.js';
-export { storeTranscript, readTranscript, transcriptFileName, type StoredTranscript } from './transcript.js';
-export { buildPatchCommand, listBinaryFiles } from './patch.js';
-export { runAgentInContainer, type RunAgentOptions, type AgentRun } from './run.js';
+export * from './types.ts';
+export { claudeCode, buildClaudeInvocation, credentialEnv, installedBinaryPath, parseClaudeVersion, BASE_ENV, CREDENTIAL_ENV_NAMES, MAX_ARGV_PROMPT_BYTES } from './claude-code.ts';
+export { buildPrompt, type PromptFields } from './prompt.ts';
+export { parseStreamJson } from './stream.ts';
+export { redact, redactValue, makeRedactor, REDACTED } from './redact.ts';
+export { storeTranscript, readTranscript, transcriptFileName, type StoredTranscript } from './transcript.ts';
+export { buildPatchCommand, listBinaryFiles } from './patch.ts';
+export { runAgentInContainer, type RunAgentOptions, type AgentRun } from './run.ts';

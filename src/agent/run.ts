@@ -6,12 +6,12 @@
  * Nothing secret leaves this function unredacted: the transcript, the parsed texts, the patch and stderr all go
  * through the invocation's redaction list.
  */
-import { InfraError, type ContainerHandle, type ContainerRuntime } from '../executor/runtime.js';
+import { InfraError, type ContainerHandle, type ContainerRuntime } from '../executor/runtime.ts';
 import { stripBinaryHunks } from '../model/patch.ts';
-import { buildPatchCommand, listBinaryFiles } from './patch.js';
-import { makeRedactor } from './redact.js';
-import { storeTranscript } from './transcript.js';
-import type { Agent, AgentResult, InvocationOptions } from './types.js';
+import { buildPatchCommand, listBinaryFiles } from './patch.ts';
+import { makeRedactor } from './redact.ts';
+import { storeTranscript } from './transcript.ts';
+import type { Agent, AgentResult, InvocationOptions } from './types.ts';
 
 export interface RunAgentOptions extends InvocationOptions {
   /** The task's base commit: the patch is the diff of the repository against it. */

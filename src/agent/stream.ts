@@ -13,7 +13,7 @@
  * message id, the largest value seen), which undercounts output tokens.
  * Lines that are not JSON objects are counted in `garbageLines`; nothing here throws.
  */
-import type { AgentResult } from './types.js';
+import type { AgentResult } from './types.ts';
 
 type Json = Record<string, unknown>;
 

@@ -31,7 +31,7 @@ import {
   type InfraReason,
   type PullProgress,
   type ToolFile,
-} from './runtime.js';
+} from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's unix socket; default: dockerode's own default (DOCKER_HOST or /var/run/docker.sock). */

@@ -15,10 +15,10 @@ import {
   type ContainerHandle,
   type ContainerRuntime,
   type InfraReason,
-} from '../executor/runtime.js';
-import { decideOutcome, type GradingOutput } from './outcome.js';
+} from '../executor/runtime.ts';
+import { decideOutcome, type GradingOutput } from './outcome.ts';
 import { stripBinaryHunks } from '../model/patch.ts';
-import { buildGradingScript, parseMarkers, WORKSPACE } from './script.js';
+import { buildGradingScript, parseMarkers, WORKSPACE } from './script.ts';
 
 /** What grading needs of a task (a dataset `Task` has these fields). */
 export interface GradingTask {

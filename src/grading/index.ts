@@ -1,3 +1,3 @@
-export * from './script.js';
-export * from './outcome.js';
-export * from './grade.js';
+export * from './script.ts';
+export * from './outcome.ts';
+export * from './grade.ts';

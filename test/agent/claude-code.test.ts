@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BASE_ENV, buildClaudeInvocation, claudeCode, credentialEnv, installedBinaryPath, MAX_ARGV_PROMPT_BYTES } from '../../src/agent/claude-code.js';
-import { buildPrompt } from '../../src/agent/prompt.js';
-import type { InvocationOptions } from '../../src/agent/types.js';
+import { BASE_ENV, buildClaudeInvocation, claudeCode, credentialEnv, installedBinaryPath, MAX_ARGV_PROMPT_BYTES } from '../../src/agent/claude-code.ts';
+import { buildPrompt } from '../../src/agent/prompt.ts';
+import type { InvocationOptions } from '../../src/agent/types.ts';
 
 const base: InvocationOptions = {
   prompt: 'Fix the bug',

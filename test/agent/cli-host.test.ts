@@ -5,14 +5,14 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claudeCode } from '../../src/agent/claude-code.js';
-import { buildPatchCommand } from '../../src/agent/patch.js';
+import { claudeCode } from '../../src/agent/claude-code.ts';
+import { buildPatchCommand } from '../../src/agent/patch.ts';
 import { stripBinaryHunks } from '../../src/model/patch.ts';
-import { buildPrompt } from '../../src/agent/prompt.js';
-import { readTranscript, storeTranscript } from '../../src/agent/transcript.js';
-import { bash, reply, userText } from '../helpers/fake-anthropic.js';
-import { runClaudeOnHost, TEST_API_KEY, type HostRun } from './host-cli.js';
-import { FIX_TOTALS, fixScript, FIXED_CALC, hangScript, internalErrorScript, loopScript, NEW_TEST, overloadedScript } from './scenarios.js';
+import { buildPrompt } from '../../src/agent/prompt.ts';
+import { readTranscript, storeTranscript } from '../../src/agent/transcript.ts';
+import { bash, reply, userText } from '../helpers/fake-anthropic.ts';
+import { runClaudeOnHost, TEST_API_KEY, type HostRun } from './host-cli.ts';
+import { FIX_TOTALS, fixScript, FIXED_CALC, hangScript, internalErrorScript, loopScript, NEW_TEST, overloadedScript } from './scenarios.ts';
 
 const runs: HostRun[] = [];
 afterEach(async () => {

@@ -14,7 +14,7 @@ import {
   toolResults,
   userText,
   type FakeAnthropic,
-} from '../helpers/fake-anthropic.js';
+} from '../helpers/fake-anthropic.ts';
 
 const servers: FakeAnthropic[] = [];
 afterEach(async () => {

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claudeCode, installedBinaryPath } from '../../src/agent/claude-code.js';
-import type { Credentials, Invocation } from '../../src/agent/types.js';
-import { startFakeAnthropic, type FakeAnthropic, type Turn } from '../helpers/fake-anthropic.js';
-import { BUGGY_CALC } from './scenarios.js';
+import { claudeCode, installedBinaryPath } from '../../src/agent/claude-code.ts';
+import type { Credentials, Invocation } from '../../src/agent/types.ts';
+import { startFakeAnthropic, type FakeAnthropic, type Turn } from '../helpers/fake-anthropic.ts';
+import { BUGGY_CALC } from './scenarios.ts';
 
 export interface HostRunOptions {
   script: (repoDir: string) => Turn[];

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildPatchCommand, listBinaryFiles } from '../../src/agent/patch.js';
+import { buildPatchCommand, listBinaryFiles } from '../../src/agent/patch.ts';
 import { stripBinaryHunks } from '../../src/model/patch.ts';
 
 const TEXT_SECTION = `diff --git a/calc.py b/calc.py

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRedactor, redact, redactValue, REDACTED } from '../../src/agent/redact.js';
+import { makeRedactor, redact, redactValue, REDACTED } from '../../src/agent/redact.ts';
 
 describe('redact', () => {
   const key = 'sk-ant-api03-AbC"def\\ghi/+=';

@@ -2,7 +2,7 @@
  * Scripts for the fake Anthropic API shared by the agent tests and the fixture capture: a tiny Python repository with
  * a bug (`add` subtracts), and the turns of an agent that fixes it, fails, or never answers.
  */
-import { bash, edit, hang, internalError, overloaded, reply, write, type Turn } from '../helpers/fake-anthropic.js';
+import { bash, edit, hang, internalError, overloaded, reply, write, type Turn } from '../helpers/fake-anthropic.ts';
 
 export const BUGGY_CALC = 'def add(a, b):\n    return a - b\n';
 export const FIXED_CALC = 'def add(a, b):\n    return a + b\n';

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStreamJson } from '../../src/agent/stream.js';
-import { FIX_TOTALS } from './scenarios.js';
+import { parseStreamJson } from '../../src/agent/stream.ts';
+import { FIX_TOTALS } from './scenarios.ts';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, '../fixtures/agent', `${name}.jsonl`), 'utf8');
 

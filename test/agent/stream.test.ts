@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseStreamJson } from '../../src/agent/stream.js';
+import { parseStreamJson } from '../../src/agent/stream.ts';
 
 const init = { type: 'system', subtype: 'init', model: 'claude-opus-x', claude_code_version: '9.8.7' };
 function assistant(id: string, content: unknown[], usage: Record<string, number>, extra: Record<string, unknown> = {}) {

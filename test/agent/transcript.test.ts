@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readTranscript, storeTranscript, transcriptFileName } from '../../src/agent/transcript.js';
+import { readTranscript, storeTranscript, transcriptFileName } from '../../src/agent/transcript.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

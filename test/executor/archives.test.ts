@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { InfraError, KEEP_ALIVE, type ContainerHandle } from '../../src/executor/runtime.js';
-import { ensureBusyboxImage, removeLabelled, testLabels } from '../helpers/docker.js';
-import { stallingEngine } from '../helpers/stalling-engine.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { InfraError, KEEP_ALIVE, type ContainerHandle } from '../../src/executor/runtime.ts';
+import { ensureBusyboxImage, removeLabelled, testLabels } from '../helpers/docker.ts';
+import { stallingEngine } from '../helpers/stalling-engine.ts';
 
 const runtime = new DockerRuntime();
 const labels = testLabels('archives');

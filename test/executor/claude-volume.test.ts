@@ -7,10 +7,10 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { KEEP_ALIVE } from '../../src/executor/runtime.js';
-import { ensureFixtureImages, type FixtureImages } from '../helpers/images.js';
-import { removeLabelled, testLabels } from '../helpers/docker.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { KEEP_ALIVE } from '../../src/executor/runtime.ts';
+import { ensureFixtureImages, type FixtureImages } from '../helpers/images.ts';
+import { removeLabelled, testLabels } from '../helpers/docker.ts';
 
 const require = createRequire(import.meta.url);
 const pkgDir = path.dirname(require.resolve('@anthropic-ai/claude-code-linux-x64/package.json'));

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, parseDf } from '../../src/executor/docker.js';
-import { dockerClient, ensureBusyboxImage } from '../helpers/docker.js';
+import { DockerRuntime, parseDf } from '../../src/executor/docker.ts';
+import { dockerClient, ensureBusyboxImage } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();
 const docker = dockerClient();

@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
 import {
   InfraError,
   KEEP_ALIVE,
@@ -14,8 +14,8 @@ import {
   attemptLabels,
   withInfraRetries,
   type ContainerHandle,
-} from '../../src/executor/runtime.js';
-import { dockerClient, ensureBusyboxImage, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.js';
+} from '../../src/executor/runtime.ts';
+import { dockerClient, ensureBusyboxImage, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();
 const labels = testLabels('executor');

@@ -4,10 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { InfraError, type PullProgress } from '../../src/executor/runtime.js';
-import { dockerClient } from '../helpers/docker.js';
-import { startFakeRegistry, type FakeRegistry } from './fake-registry.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { InfraError, type PullProgress } from '../../src/executor/runtime.ts';
+import { dockerClient } from '../helpers/docker.ts';
+import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';
 
 const runtime = new DockerRuntime();
 let registry: FakeRegistry;

@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, TOOL_VOLUME_MARKER } from '../../src/executor/docker.js';
-import { KEEP_ALIVE, LABEL_MANAGED, LABEL_ROLE, LABEL_VOLUME, ROLE_VOLUME_FILL, type ContainerHandle } from '../../src/executor/runtime.js';
-import { dockerClient, ensureBusyboxImage, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.js';
+import { DockerRuntime, TOOL_VOLUME_MARKER } from '../../src/executor/docker.ts';
+import { KEEP_ALIVE, LABEL_MANAGED, LABEL_ROLE, LABEL_VOLUME, ROLE_VOLUME_FILL, type ContainerHandle } from '../../src/executor/runtime.ts';
+import { dockerClient, ensureBusyboxImage, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();
 const labels = testLabels('volume-fill');

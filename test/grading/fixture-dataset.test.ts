@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadDataset } from '../../src/dataset/load.js';
-import { loadHarnessFiles } from '../../src/dataset/harness.js';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { KEEP_ALIVE } from '../../src/executor/runtime.js';
-import { gradeAttempt } from '../../src/grading/grade.js';
+import { loadDataset } from '../../src/dataset/load.ts';
+import { loadHarnessFiles } from '../../src/dataset/harness.ts';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { KEEP_ALIVE } from '../../src/executor/runtime.ts';
+import { gradeAttempt } from '../../src/grading/grade.ts';
 import {
   aptMirror,
   ensureFixtureImages,
@@ -20,8 +20,8 @@ import {
   pythonListLiteral,
   writeFixtureDataset,
   type FixtureImages,
-} from '../helpers/images.js';
-import { removeLabelled, testLabels } from '../helpers/docker.js';
+} from '../helpers/images.ts';
+import { removeLabelled, testLabels } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();
 const labels = testLabels('fixture-dataset');

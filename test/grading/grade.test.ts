@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { attemptLabels, LABEL_TRACK } from '../../src/executor/runtime.js';
-import { gradeAttempt, type GradeInput } from '../../src/grading/grade.js';
-import { ensureFixtureImages, fixtureTask, type FixtureImages, type FixtureTask } from '../helpers/images.js';
-import { inspectContainer, removeLabelled, testLabels } from '../helpers/docker.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { attemptLabels, LABEL_TRACK } from '../../src/executor/runtime.ts';
+import { gradeAttempt, type GradeInput } from '../../src/grading/grade.ts';
+import { ensureFixtureImages, fixtureTask, type FixtureImages, type FixtureTask } from '../helpers/images.ts';
+import { inspectContainer, removeLabelled, testLabels } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();
 const scope = testLabels('grading');

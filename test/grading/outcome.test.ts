@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideOutcome, parseGradingOutput } from '../../src/grading/outcome.js';
+import { decideOutcome, parseGradingOutput } from '../../src/grading/outcome.ts';
 
 const out = (tests: Array<{ name: string; status: string }>) => JSON.stringify({ tests });
 const F2P = ['t::a', 't::b'];

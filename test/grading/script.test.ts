@@ -10,7 +10,7 @@ import {
   parseMarkers,
   restoreTestsLine,
   shellQuote,
-} from '../../src/grading/script.js';
+} from '../../src/grading/script.ts';
 import { stripBinaryHunks } from '../../src/model/patch.ts';
 
 function bash(script: string, env: Record<string, string> = {}): string {

@@ -7,8 +7,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
-import { DockerRuntime } from '../../src/executor/docker.js';
-import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.js';
+import { DockerRuntime } from '../../src/executor/docker.ts';
+import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.ts';
 
 export const BUSYBOX_REPOSITORY = 'agentdrift-test-busybox';
 const BUSYBOX_PATH = '/bin/busybox';
