@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import pRetry, { AbortError } from 'p-retry';
 import { ChecksumMismatchError, DownloadError } from './types.ts';
 
 export interface DownloadProgress {
@@ -143,16 +144,39 @@ function isTransient(e: unknown): boolean {
   return e.status === null || e.status === 408 || e.status === 429 || e.status >= 500;
 }
 
+/**
+ * Runs `attempt`, retrying it up to `retries` more times (p-retry) while it fails transiently, waiting `base * 2 ** i`
+ * ms after failure i (0-based). Any other failure is thrown at once, as it was thrown; after the last retry the last
+ * failure is thrown.
+ */
 async function withRetries<T>(url: string, options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
-  const retries = options.retries ?? 2;
+  const retries = Math.max(0, options.retries ?? 2);
   const base = options.retryDelayMs ?? 500;
-  for (let i = 0; ; i++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      if (i >= retries || !isTransient(e)) throw e;
-      await new Promise((resolve) => setTimeout(resolve, base * 2 ** i));
-    }
+  // p-retry would wrap a thrown non-Error; AbortError stops it, and the failure itself is thrown from here.
+  let fatal: { error: unknown } | undefined;
+  try {
+    return await pRetry(
+      async () => {
+        try {
+          return await attempt();
+        } catch (e) {
+          if (!isTransient(e)) {
+            fatal = { error: e };
+            throw new AbortError(`${url}: not retried`);
+          }
+          throw e;
+        }
+      },
+      {
+        retries,
+        minTimeout: 0,
+        onFailedAttempt: async ({ attemptNumber, retriesLeft }) => {
+          if (retriesLeft > 0) await new Promise((resolve) => setTimeout(resolve, base * 2 ** (attemptNumber - 1)));
+        },
+      },
+    );
+  } catch (e) {
+    throw fatal ? fatal.error : e;
   }
 }
 
