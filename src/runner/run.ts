@@ -11,6 +11,7 @@
  * `oracle` runs apply the gold patches to validate tasks and infrastructure; they are not part of the track's history
  * (they would count as the agent's passes) and return their per-task results instead.
  */
+import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Credentials } from '../agent/index.ts';
 import { claudeCode } from '../agent/index.ts';
@@ -101,26 +102,32 @@ export function credentialsFrom(ctx: Pick<AppContext, 'secrets'>): Credentials |
 }
 
 /**
- * Runs `worker` over `items` with at most `limit` at once; stops taking new items once `signal` aborts or `canStart`
- * says no. When a worker throws, no new item starts, the others finish, and the first error is thrown.
+ * Runs `worker` over `items` in order with at most `limit` at once (p-limit); stops taking new items once `signal`
+ * aborts or `canStart` says no (checked, in that order, right before each item would start). When a worker (or
+ * canStart) throws, no new item starts, the others finish, and the first error is thrown.
  */
 async function pool<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, canStart: () => boolean, worker: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !signal?.aborted && !failed && canStart()) {
-      const item = items[next++] as T;
-      try {
-        await worker(item);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    }
-  });
-  const results = await Promise.allSettled(lanes);
-  const error = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (error) throw error.reason;
+  if (!(limit >= 1)) return;
+  const limited = pLimit(limit);
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    items.map((item) =>
+      limited(async () => {
+        if (stopped || failure) return;
+        try {
+          if (signal?.aborted || !canStart()) {
+            stopped = true;
+            return;
+          }
+          await worker(item);
+        } catch (e) {
+          failure ??= { error: e };
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.error;
 }
 
 function sameSet(a: readonly string[], b: readonly string[]): boolean {
