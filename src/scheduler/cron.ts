@@ -1,13 +1,19 @@
 /**
- * Schedule arithmetic on top of node-cron, from any instant (so the scheduler's clock can be injected): the next
- * slot after an instant, the last slot at or before one, the slots between two instants, the schedule's period, and
- * the start of a day in a time zone.
+ * Schedule arithmetic from any instant (so the scheduler's clock can be injected): the next slot after an instant,
+ * the last slot at or before one, the slots between two instants, the schedule's period, and the start of a day in a
+ * time zone.
  *
- * node-cron stays the one authority on what an expression means: config validation uses it, and every candidate
- * instant found here is confirmed with its matcher (`task.match`, evaluated in the schedule's time zone). The walk
- * itself (day by day, then the expression's hours, minutes and seconds in order) mirrors node-cron's own, which only
- * works from the real clock.
+ * node-cron stays the one authority on what an expression means: config validation uses it, its parser gives the
+ * fields, and every candidate instant is confirmed with its matcher (`task.match`, evaluated in the schedule's time
+ * zone). croner does the slot arithmetic in wall time: a croner schedule in UTC, built from node-cron's parsed fields
+ * (so both read the expression alike), names the wall times in order (`nextRun`); a day token croner would read
+ * otherwise is given to it as `*`, which only adds candidates the matcher then drops. Each wall time becomes an instant
+ * here ({@link wallToInstant}), so the time-zone rules stay ours and node-cron's, not croner's (which runs a fixed-time
+ * job right after a gap and an interval job on both passes of a repeated hour): a wall time the clocks skip never
+ * fires, one that occurs twice fires once. croner would OR a day of month with a day of week; `domAndDow` makes it
+ * AND them, as node-cron does.
  */
+import { Cron } from 'croner';
 import cron, { type ParsedFields, type ScheduledTask } from 'node-cron';
 import { DAY_MS } from '../model/values.ts';
 
@@ -80,7 +86,9 @@ const same = (a: WallTime, b: WallTime) => asUtc(a) === asUtc(b);
 
 /**
  * The instant a wall-clock time names in a time zone. In a gap (clocks moved forward) the instant after the gap;
- * in an overlap (clocks moved back) the earlier of the two.
+ * in an overlap (clocks moved back) one of the two, the one node-cron picks too: the pass whose offset is in force
+ * at the wall time read as UTC, so the first pass west of UTC (New York's 01:30 is 05:30Z, not 06:30Z) and the second
+ * east of it (Paris's 02:30 is 01:30Z, not 00:30Z).
  */
 export function wallToInstant(w: WallTime, timeZone: string): number {
   const guess = asUtc(w);
@@ -97,28 +105,32 @@ export function startOfDay(ms: number, timeZone: string): number {
   return wallToInstant({ year: w.year, month: w.month, day: w.day, hour: 0, minute: 0, second: 0 }, timeZone);
 }
 
+/** nextAfter looks this many calendar days ahead, from the day holding the instant. */
 const MAX_DAYS = 366 * 100;
 
-const allNumbers = (xs: (number | string)[]): xs is number[] => xs.every((x) => typeof x === 'number');
+/**
+ * croner's six-field pattern for node-cron's parsed fields. Day numbers and the last day of the month (L) mean the
+ * same to both; a day field with any other token (L-3, 15W, LW, 5L, 1#2) becomes `*`, more candidates, not fewer.
+ */
+function cronerPattern(f: ParsedFields): string {
+  const day = (xs: (number | string)[], alsoSame: string[]) => (xs.every((x) => typeof x === 'number' || alsoSame.includes(x)) ? xs.join(',') : '*');
+  return [f.second.join(','), f.minute.join(','), f.hour.join(','), day(f.dayOfMonth, ['L']), f.month.join(','), day(f.dayOfWeek, [])].join(' ');
+}
 
 /** One schedule, ready for repeated questions. Call dispose() when done (it holds a node-cron matcher). */
 export class CronSchedule {
   private readonly task: ScheduledTask;
-  private readonly fields: ParsedFields;
-  private readonly seconds: number[];
-  private readonly minutes: number[];
-  private readonly hours: number[];
+  /** The wall times the expression names, as if they were UTC instants (no clock changes in between). */
+  private readonly wallSlots: Cron;
 
   constructor(readonly schedule: Schedule) {
-    this.fields = cron.parse(schedule.cron);
+    const fields = cron.parse(schedule.cron);
     this.task = cron.createTask(schedule.cron, () => undefined, { timezone: schedule.timezone });
-    const asc = (xs: number[]) => [...xs].sort((a, b) => a - b);
-    this.seconds = asc(this.fields.second);
-    this.minutes = asc(this.fields.minute);
-    this.hours = asc(this.fields.hour);
+    this.wallSlots = new Cron(cronerPattern(fields), { utcOffset: 0, paused: true, mode: '6-part', domAndDow: true });
   }
 
   dispose(): void {
+    this.wallSlots.stop();
     void this.task.destroy();
   }
 
@@ -127,49 +139,31 @@ export class CronSchedule {
     return this.task.match(new Date(ms));
   }
 
-  /** A cheap filter: false only for days on which the schedule surely never fires. */
-  private dayMayMatch(year: number, month: number, day: number): boolean {
-    const f = this.fields;
-    if (!f.month.includes(month)) return false;
-    if (allNumbers(f.dayOfMonth) && !f.dayOfMonth.includes(day)) return false;
-    if (allNumbers(f.dayOfWeek) && !f.dayOfWeek.includes(new Date(Date.UTC(year, month - 1, day)).getUTCDay())) return false;
-    return true;
-  }
-
   /**
    * The first instant strictly after `afterMs` at which the schedule fires; null if none within a century. Wall
    * times that do not exist (clocks moved forward) never fire; in an hour that repeats (clocks moved back) a slot
-   * fires once, the first time.
+   * fires once, at the instant {@link wallToInstant} names.
    */
   nextAfter(afterMs: number): number | null {
     const tz = this.schedule.timezone;
     const bound = wallTime(afterMs, tz);
-    const boundSecond = bound.hour * 3600 + bound.minute * 60 + bound.second;
-    let { year, month, day } = bound;
-    for (let i = 0; i < MAX_DAYS; i++) {
-      if (this.dayMayMatch(year, month, day)) {
-        for (const hour of this.hours) {
-          if (i === 0 && hour < bound.hour) continue;
-          for (const minute of this.minutes) {
-            if (i === 0 && hour * 3600 + minute * 60 + 59 <= boundSecond) continue;
-            for (const second of this.seconds) {
-              if (i === 0 && hour * 3600 + minute * 60 + second <= boundSecond) continue;
-              const wall = { year, month, day, hour, minute, second };
-              const ts = wallToInstant(wall, tz);
-              if (ts > afterMs && same(wallTime(ts, tz), wall) && this.matches(ts)) return ts;
-            }
-          }
-        }
-      }
-      const d = new Date(Date.UTC(year, month - 1, day + 1));
-      year = d.getUTCFullYear();
-      month = d.getUTCMonth() + 1;
-      day = d.getUTCDate();
+    const endDay = Date.UTC(bound.year, bound.month - 1, bound.day + MAX_DAYS);
+    let at = new Date(asUtc(bound));
+    for (;;) {
+      const next = this.wallSlots.nextRun(at);
+      if (next === null || next.getTime() >= endDay) return null;
+      const wall = { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: next.getUTCHours(), minute: next.getUTCMinutes(), second: next.getUTCSeconds() };
+      const ts = wallToInstant(wall, tz);
+      if (ts > afterMs && same(wallTime(ts, tz), wall) && this.matches(ts)) return ts;
+      at = next;
     }
-    return null;
   }
 
-  /** The last instant at or before `ms` at which the schedule fires; null if none within 30 years. */
+  /**
+   * The last instant at or before `ms` at which the schedule fires; null if none within 30 years. Walked forward with
+   * nextAfter from ever earlier instants rather than with croner's `previousRuns` (exclusive of its date, and
+   * croner's own rules in a repeated hour), so it always agrees with nextAfter.
+   */
   lastAtOrBefore(ms: number): number | null {
     for (const back of [60_000, 3_600_000, DAY_MS, 8 * DAY_MS, 32 * DAY_MS, 367 * DAY_MS, 5 * 367 * DAY_MS, 30 * 367 * DAY_MS]) {
       let s = this.nextAfter(ms - back);

@@ -35,6 +35,30 @@ describe('cron arithmetic from any instant', () => {
     }
   });
 
+  it('agrees with node-cron on day tokens croner reads otherwise or not at all, and ANDs day of month with day of week', () => {
+    const cases: [string, string][] = [
+      ['0 0 L-3 * *', 'UTC'],
+      ['0 9 15W * *', 'Europe/Paris'],
+      ['0 9 LW * *', 'America/New_York'],
+      ['0 18 * * 5L', 'Asia/Tokyo'],
+      ['0 12 * * 1#2', 'UTC'],
+      ['0 0 1,L * *', 'Australia/Lord_Howe'],
+      ['0 3 13 * 5', 'UTC'],
+      ['0 22-2 * * 7', 'Europe/Paris'],
+    ];
+    for (const [expr, tz] of cases) {
+      const task = cron.createTask(expr, () => undefined, { timezone: tz });
+      const from = Date.now();
+      const expected = task.getNextRuns(12).map((d) => d.getTime());
+      void task.destroy();
+      const got = nextRuns({ cron: expr, timezone: tz }, 12, from).map((d) => d.getTime());
+      expect(got.map(isoOf), `${expr} ${tz}`).toEqual(expected.map(isoOf));
+    }
+    // Friday the 13th only (croner alone would take every 13th and every Friday).
+    const fridays = nextRuns({ cron: '0 3 13 * 5', timezone: 'UTC' }, 3, at('2026-01-01T00:00:00Z')).map((d) => d.toISOString());
+    expect(fridays).toEqual(['2026-02-13T03:00:00.000Z', '2026-03-13T03:00:00.000Z', '2026-11-13T03:00:00.000Z']);
+  });
+
   it('finds the next and the last slot around a given instant, in the schedule\'s time zone', () => {
     withSchedule('0 3 * * *', 'Europe/Paris', (s) => {
       // 03:00 in Paris is 02:00 UTC in winter.
@@ -56,6 +80,16 @@ describe('cron arithmetic from any instant', () => {
       const first = s.nextAfter(at('2026-11-01T00:00:00Z'));
       expect(isoOf(first)).toBe('2026-11-01T05:30:00.000Z');
       expect(isoOf(s.nextAfter(first!))).toBe('2026-11-02T06:30:00.000Z');
+    });
+  });
+
+  it('east of UTC, a repeated wall time fires once, on the pass wallToInstant names (the second), as node-cron does', () => {
+    // Paris: 2026-10-25 03:00 CEST -> 02:00 CET, so 02:30 is 00:30Z and again 01:30Z.
+    withSchedule('30 2 * * *', 'Europe/Paris', (s) => {
+      const first = s.nextAfter(at('2026-10-24T12:00:00Z'));
+      expect(isoOf(first)).toBe('2026-10-25T01:30:00.000Z');
+      expect(isoOf(s.nextAfter(first!))).toBe('2026-10-26T01:30:00.000Z');
+      expect(isoOf(s.lastAtOrBefore(at('2026-10-25T01:00:00Z')))).toBe('2026-10-24T00:30:00.000Z');
     });
   });
 
