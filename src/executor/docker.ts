@@ -1,7 +1,6 @@
 /**
  * {@link ContainerRuntime} on a Docker Engine through dockerode (API 1.41 and later).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -32,6 +31,7 @@ import {
   type PullProgress,
   type ToolFile,
 } from './runtime.ts';
+import { checkEnvNames, hashToolFiles, normalizeRef } from './refs.ts';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's unix socket; default: dockerode's own default (DOCKER_HOST or /var/run/docker.sock). */
@@ -128,19 +128,10 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-function normalizeRef(ref: string): string {
-  // "name" and "host:port/name" have no tag; "name@sha256:..." has a digest.
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
-}
-
 function toEnvList(env: Record<string, string> | undefined): string[] | undefined {
   if (!env) return undefined;
-  return Object.entries(env).map(([k, v]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k)) throw new TypeError(`invalid environment variable name: ${JSON.stringify(k)}`);
-    return `${k}=${v}`;
-  });
+  checkEnvNames(env);
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
 function relativeEntryName(dir: string, path: string): string {
@@ -173,19 +164,6 @@ export class DockerStreamDemuxer {
   }
 }
 
-function hashToolFiles(files: Record<string, ToolFile>, stats: Map<string, { size: number; mtimeMs: number }>): string {
-  const h = createHash('sha256');
-  for (const [path, f] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    h.update(`${path}\0${f.mode ?? 0o644}\0`);
-    if ('content' in f) h.update(f.content);
-    else {
-      const s = stats.get(f.sourcePath);
-      h.update(`${f.sourcePath}\0${s?.size}\0${s?.mtimeMs}`);
-    }
-    h.update('\0');
-  }
-  return h.digest('hex').slice(0, 32);
-}
 
 type TarHeader = Parameters<tar.Pack['entry']>[0];
 

@@ -34,6 +34,7 @@ import {
   type InfraReason,
   type ToolFile,
 } from './runtime.ts';
+import { checkEnvNames, hashToolFiles, normalizeRef } from './refs.ts';
 
 /** Name of the file marking a tool volume complete, at its root (the same name DockerRuntime writes). */
 export const MEMORY_TOOL_VOLUME_MARKER = '.agentdrift-volume.json';
@@ -149,12 +150,6 @@ export interface AddImageOptions {
   sizeBytes?: number;
 }
 
-function normalizeRef(ref: string): string {
-  if (ref.includes('@')) return ref;
-  const lastSlash = ref.lastIndexOf('/');
-  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
-}
-
 function toFile(f: FileContent): MemoryFile {
   const content = typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content;
   const mode = typeof f === 'string' || Buffer.isBuffer(f) ? 0o644 : (f.mode ?? 0o644);
@@ -176,25 +171,7 @@ function join(dir: string, path: string): string {
   return normalizePath(path.startsWith('/') ? path : `${dir}/${path}`);
 }
 
-function checkEnv(env: Record<string, string> | undefined): void {
-  for (const k of Object.keys(env ?? {})) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k)) throw new TypeError(`invalid environment variable name: ${JSON.stringify(k)}`);
-  }
-}
 
-function hashToolFiles(files: Record<string, ToolFile>, stats: Map<string, { size: number; mtimeMs: number }>): string {
-  const h = createHash('sha256');
-  for (const [path, f] of Object.entries(files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    h.update(`${path}\0${f.mode ?? 0o644}\0`);
-    if ('content' in f) h.update(f.content);
-    else {
-      const s = stats.get(f.sourcePath);
-      h.update(`${f.sourcePath}\0${s?.size}\0${s?.mtimeMs}`);
-    }
-    h.update('\0');
-  }
-  return h.digest('hex').slice(0, 32);
-}
 
 const short = (id: string) => id.slice(0, 12);
 
@@ -306,7 +283,7 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<ContainerHandle> {
-    checkEnv(spec.env);
+    checkEnvNames(spec.env);
     await Promise.resolve();
     this.enter('createContainer', `creating a container from ${spec.image}`);
     const image = this.images.get(normalizeRef(spec.image));
@@ -352,7 +329,7 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   async exec(container: ContainerHandle, cmd: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    checkEnv(options.env);
+    checkEnvNames(options.env);
     await Promise.resolve();
     const started = this.now();
     const what = `exec ${JSON.stringify(cmd[0] ?? '')} in ${short(container.id)}`;
