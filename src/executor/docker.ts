@@ -31,7 +31,7 @@ import {
   type PullProgress,
   type ToolFile,
 } from './runtime.ts';
-import { checkEnvNames, hashToolFiles, normalizeRef } from './refs.ts';
+import { checkEnvNames, checkInside, fileBytes, hashToolFiles, normalizeRef } from './refs.ts';
 
 export interface DockerRuntimeOptions {
   /** Path of the engine's unix socket; default: dockerode's own default (DOCKER_HOST or /var/run/docker.sock). */
@@ -135,9 +135,7 @@ function toEnvList(env: Record<string, string> | undefined): string[] | undefine
 }
 
 function relativeEntryName(dir: string, path: string): string {
-  if (path.startsWith('/') || path.split('/').includes('..')) {
-    throw new TypeError(`file path must be relative and stay inside ${dir}: ${JSON.stringify(path)}`);
-  }
+  checkInside(dir, path);
   const base = dir.replace(/^\/+/, '').replace(/\/+$/, '');
   return base ? `${base}/${path}` : path;
 }
@@ -546,9 +544,8 @@ export class DockerRuntime implements ContainerRuntime {
   async putFiles(container: ContainerHandle, dir: string, files: Record<string, FileContent>): Promise<void> {
     const mtime = new Date();
     const entries = Object.entries(files).map(([path, f]): PackEntry => {
-      const content = typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content;
-      const mode = typeof f === 'string' || Buffer.isBuffer(f) ? 0o644 : (f.mode ?? 0o644);
-      return { header: { name: relativeEntryName(dir, path), mode, mtime, uid: 0, gid: 0, type: 'file' }, content: Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8') };
+      const { content, mode } = fileBytes(f);
+      return { header: { name: relativeEntryName(dir, path), mode, mtime, uid: 0, gid: 0, type: 'file' }, content };
     });
     const what = `copying ${entries.length} file(s) into ${container.id.slice(0, 12)}:${dir}`;
     await this.upload(container, '/', entries, 'copy_failed', what);

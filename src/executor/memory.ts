@@ -34,7 +34,7 @@ import {
   type InfraReason,
   type ToolFile,
 } from './runtime.ts';
-import { checkEnvNames, hashToolFiles, normalizeRef } from './refs.ts';
+import { checkEnvNames, checkInside, fileBytes, hashToolFiles, normalizeRef } from './refs.ts';
 
 /** Name of the file marking a tool volume complete, at its root (the same name DockerRuntime writes). */
 export const MEMORY_TOOL_VOLUME_MARKER = '.agentdrift-volume.json';
@@ -151,9 +151,7 @@ export interface AddImageOptions {
 }
 
 function toFile(f: FileContent): MemoryFile {
-  const content = typeof f === 'string' || Buffer.isBuffer(f) ? f : f.content;
-  const mode = typeof f === 'string' || Buffer.isBuffer(f) ? 0o644 : (f.mode ?? 0o644);
-  return { content: Buffer.from(content), mode };
+  return fileBytes(f);
 }
 
 /** Collapses `//`, `.` and `..` of an absolute path; the root is '/'. */
@@ -426,9 +424,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   async putFiles(container: ContainerHandle, dir: string, files: Record<string, FileContent>): Promise<void> {
     const entries = Object.entries(files).map(([path, f]) => {
-      if (path.startsWith('/') || path.split('/').includes('..')) {
-        throw new TypeError(`file path must be relative and stay inside ${dir}: ${JSON.stringify(path)}`);
-      }
+      checkInside(dir, path);
       return [join(dir, path), toFile(f)] as const;
     });
     await Promise.resolve();

@@ -3,7 +3,7 @@
  * references, environment variable names, and the content key of a tool volume.
  */
 import { createHash } from 'node:crypto';
-import type { ToolFile } from './runtime.ts';
+import type { FileContent, ToolFile } from './runtime.ts';
 
 /** `name` and `host:port/name` get the tag `latest`; a reference with a tag or a digest is kept as it is. */
 export function normalizeRef(ref: string): string {
@@ -37,4 +37,17 @@ export function hashToolFiles(files: Record<string, ToolFile>, stats: Map<string
     h.update('\0');
   }
   return h.digest('hex').slice(0, 32);
+}
+
+/** A file to put into a container as bytes and a mode (default 0o644). */
+export function fileBytes(f: FileContent): { content: Buffer; mode: number } {
+  if (typeof f === 'string' || Buffer.isBuffer(f)) return { content: Buffer.from(f), mode: 0o644 };
+  return { content: Buffer.from(f.content), mode: f.mode ?? 0o644 };
+}
+
+/** Throws unless `path` is relative and stays inside `dir` (no leading '/', no '..'). */
+export function checkInside(dir: string, path: string): void {
+  if (path.startsWith('/') || path.split('/').includes('..')) {
+    throw new TypeError(`file path must be relative and stay inside ${dir}: ${JSON.stringify(path)}`);
+  }
 }
