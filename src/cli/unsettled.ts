@@ -13,7 +13,7 @@ export const EXIT_UNSETTLED = 70;
 
 export const UNSETTLED_REASON = 'the command stopped with its work unsettled (an awaited operation could never finish); this is a bug in agentdrift';
 
-import { finishRun } from '../scheduler/records.ts';
+import { finishRun } from '../store/run-records.ts';
 import type { Store } from '../store/store.ts';
 
 const hooks = new Set<(reason: string) => void>();

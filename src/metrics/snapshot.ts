@@ -5,7 +5,8 @@
 import type { Config, TrackConfig } from '../config/index.ts';
 import { evaluateRegression, type RegressionFigures } from '../regression/evaluate.ts';
 import type { ThresholdCache } from '../stats/index.ts';
-import { latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween } from '../scheduler/records.ts';
+import { latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween } from '../store/run-records.ts';
+import { latestReported } from '../store/figures.ts';
 import { startOfDay } from '../scheduler/cron.ts';
 import type { Store, TrackTotals } from '../store/store.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../model/types.ts';
@@ -45,10 +46,7 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
   const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
   const lastSuccess = store.latestRun(track.name, ['completed']);
-  const reported = store.db
-    .prepare(`SELECT agent_version AS v, model_id AS m FROM runs WHERE track_id = ? AND (agent_version IS NOT NULL OR model_id IS NOT NULL)
-      ORDER BY started_at DESC LIMIT 1`)
-    .get(row.id) as { v: string | null; m: string | null } | undefined;
+  const reported = latestReported(store, row.id);
   return {
     track: track.name,
     agent: track.agent,

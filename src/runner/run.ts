@@ -21,7 +21,7 @@ import type { Task } from '../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../executor/runtime.ts';
 import type { AttemptInput, EndedRunState, RunState } from '../model/types.ts';
 import { startOfDay } from '../scheduler/cron.ts';
-import { finishRun, spentBetween } from '../scheduler/records.ts';
+import { finishRun, spentBetween } from '../store/run-records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
 import { datasetDownloadReporter, type FetchProgress } from './fetch-progress.ts';
 import { diskNeed, diskShortfall, ImageUses, removeTaskImage, removeUnusedImages, taskImageRefs } from './images.ts';

@@ -23,7 +23,7 @@ import type { LeaseRow } from '../store/store.ts';
 import { LEASE_TTL_MS, otherLiveHolder, revokeTrackLease, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
 import { dockerDiskFigures, removeUnusedImages } from '../runner/images.ts';
-import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from './records.ts';
+import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from '../store/run-records.ts';
 
 export interface Clock {
   now(): number;

@@ -9,7 +9,7 @@ import type { EndedRunState } from '../../src/model/types.ts';
 import type { RunOptions, RunSummary } from '../../src/runner/run.ts';
 import { acquireTrackLease } from '../../src/runner/lease.ts';
 import { RunStop } from '../../src/runner/run.ts';
-import { finishRun } from '../../src/scheduler/records.ts';
+import { finishRun } from '../../src/store/run-records.ts';
 import type { Clock, ExecuteRun } from '../../src/scheduler/scheduler.ts';
 
 export class FakeClock implements Clock {

@@ -4,7 +4,7 @@
  * they cannot, and what /metrics says meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { finishRun, setCoveredUntil } from '../../src/scheduler/records.ts';
+import { finishRun, setCoveredUntil } from '../../src/store/run-records.ts';
 import { Store } from '../../src/store/store.ts';
 import { hostname } from 'node:os';
 import { TrackBusyError } from '../../src/runner/lease.ts';
@@ -115,7 +115,7 @@ describe('the scheduler', () => {
     expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(3);
     const ops = s.t.ctx.ops('daily');
     expect(ops.missedRuns).toBe(3);
-    const { lastMissed } = await import('../../src/scheduler/records.ts');
+    const { lastMissed } = await import('../../src/store/run-records.ts');
     expect(lastMissed(s.t.ctx.store, 'daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
     // Started again soon after: nothing more was missed, nothing runs.
     s.runs.calls[0]!.finish();
@@ -142,7 +142,7 @@ describe('the scheduler', () => {
     s.clock.t = at('2026-01-01T16:30:00Z');
     await s.clock.advance(0);
     expect(s.runs.calls.map((c) => c.trigger)).toEqual(['scheduler', 'scheduler']);
-    const { lastMissed } = await import('../../src/scheduler/records.ts');
+    const { lastMissed } = await import('../../src/store/run-records.ts');
     const missed = lastMissed(s.t.ctx.store, 'hourly')!;
     expect(missed).toMatchObject({ count: 2, fromMs: at('2026-01-01T15:00:00Z'), toMs: at('2026-01-01T16:00:00Z'), at: at('2026-01-01T16:30:00Z') });
     expect(missed.reason).toContain('the timer of the slot at 2026-01-01T14:00:00.000Z fired 9000 s late');

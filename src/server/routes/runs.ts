@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../app/context.ts';
 import type { RunRow } from '../../model/types.ts';
-import { runFigures } from '../../scheduler/records.ts';
+import { runFigures } from '../../store/run-records.ts';
 import type { RunControl } from '../../scheduler/scheduler.ts';
 import { errorBody, jsonSchema } from '../schema.ts';
 import { presentRun, runBody } from './tracks.ts';
