@@ -142,7 +142,7 @@ export class AppContext {
         this.figuresFailed(t.name, 'operational figures', e);
       }
     }
-    this.exporter.applyOps(ops, this.live ? this.live.dockerUp() : null);
+    this.exporter.applyOps(ops, this.dockerUp());
   }
 
   private readonly failures = new Set<string>();

@@ -95,12 +95,6 @@ export interface RunSummary {
   oracle?: { taskId: string; outcome: AttemptInput['outcome']; reason: string | null; gradingLogPath: string | null }[];
 }
 
-/** The agent's credentials, in this order: API key, OAuth token, Bedrock, Vertex (all from the environment). */
-export function credentialsFrom(ctx: Pick<AppContext, 'secrets'>): Credentials | null {
-  // One rule with the start-up warning, /readyz and agentdrift_agent_credentials_present.
-  return agentCredentials(ctx.secrets);
-}
-
 /**
  * Runs `worker` over `items` in order with at most `limit` at once (p-limit); stops taking new items once `signal`
  * aborts or `canStart` says no (checked, in that order, right before each item would start). When a worker (or
@@ -152,7 +146,8 @@ export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: nu
 export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions): Promise<RunSummary> {
   ctx.track(trackName);
   const log: Logger = ctx.log.child({ track: trackName });
-  const credentials = credentialsFrom(ctx);
+  // One rule with the start-up warning, /readyz and agentdrift_agent_credentials_present.
+  const credentials = agentCredentials(ctx.secrets);
   if (!opts.oracle && !credentials) {
     throw new RunError(MISSING_CREDENTIALS);
   }
@@ -192,6 +187,11 @@ async function leasedRun(
   const unfinishedPlan = unfinished ? ctx.store.runPlan(unfinished.id) : null;
   let runId: number | null = null;
   let resumed = false;
+  const storeNewRun = (suiteHash: string | null, plan?: { taskIds: string[]; samples: number }): number => {
+    const id = ctx.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash }, plan);
+    ctx.refresh(trackName);
+    return id;
+  };
   if (unfinished) {
     if (unfinishedPlan && selection && !sameSet(selection, unfinishedPlan.taskIds)) {
       // Resuming would run the plan of that run, not the tasks asked for: say so rather than ignore the selection.
@@ -209,8 +209,7 @@ async function leasedRun(
       log.info({ run: runId }, 'resuming an unfinished run');
     }
   } else if (!opts.oracle && !selection) {
-    runId = ctx.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null });
-    ctx.refresh(trackName);
+    runId = storeNewRun(null);
   }
   if (runId !== null && (!resumed || unfinishedPlan)) opts.onStart?.(runId, resumed);
 
@@ -251,11 +250,7 @@ async function leasedRun(
     if (runId !== null) {
       ctx.store.setRunPlan(runId, { taskIds, samples }, suite.hash);
     } else if (!opts.oracle) {
-      runId = ctx.store.createRun(
-        { track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: suite.hash },
-        { taskIds, samples },
-      );
-      ctx.refresh(trackName);
+      runId = storeNewRun(suite.hash, { taskIds, samples });
       opts.onStart?.(runId, resumed);
     }
   }

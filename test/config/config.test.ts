@@ -127,8 +127,8 @@ describe('config', () => {
 
 describe('agent credentials from the environment', () => {
   it('maps an API key, an OAuth token, Bedrock or Vertex settings, in that order, and names what is missing', async () => {
-    const { credentialsFrom } = await import('../../src/runner/run.ts');
-    const creds = (env: NodeJS.ProcessEnv) => credentialsFrom(parseConfig({}, env));
+    const { agentCredentials } = await import('../../src/app/credentials.ts');
+    const creds = (env: NodeJS.ProcessEnv) => agentCredentials(parseConfig({}, env).secrets);
     expect(creds({})).toBeNull();
     expect(creds({ ANTHROPIC_API_KEY: 'k', CLAUDE_CODE_OAUTH_TOKEN: 't' })).toEqual({ apiKey: 'k' });
     expect(creds({ CLAUDE_CODE_OAUTH_TOKEN: 't' })).toEqual({ oauthToken: 't' });
