@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pRetry, { AbortError } from 'p-retry';
+import { retryWhile } from '../model/retry.ts';
 import { ChecksumMismatchError, DownloadError } from './types.ts';
 
 export interface DownloadProgress {
@@ -43,7 +43,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   // Unique per call: two loads of the same file at once must not write into one another's partial file.
   const part = `${dest}.${process.pid}.${randomUUID().slice(0, 8)}.part`;
   try {
-    const { bytes, sha256 } = await withRetries(url, options, async () => {
+    const { bytes, sha256 } = await withRetries(options, async () => {
       const response = await request(url, options);
       // Content-Length counts encoded bytes; with a content encoding the decoded size is unknown in advance.
       const encoded = (response.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
@@ -81,7 +81,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
 
 /** Fetch a small text file; null when the server answers 404 (the file does not exist at that revision). */
 export async function fetchText(url: string, options: HttpOptions = {}): Promise<string | null> {
-  return withRetries(url, options, async () => {
+  return withRetries(options, async () => {
     const response = await request(url, options, true);
     if (response.status === 404) {
       await response.body?.cancel();
@@ -149,35 +149,10 @@ function isTransient(e: unknown): boolean {
  * ms after failure i (0-based). Any other failure is thrown at once, as it was thrown; after the last retry the last
  * failure is thrown.
  */
-async function withRetries<T>(url: string, options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
+async function withRetries<T>(options: HttpOptions, attempt: () => Promise<T>): Promise<T> {
   const retries = Math.max(0, options.retries ?? 2);
   const base = options.retryDelayMs ?? 500;
-  // p-retry would wrap a thrown non-Error; AbortError stops it, and the failure itself is thrown from here.
-  let fatal: { error: unknown } | undefined;
-  try {
-    return await pRetry(
-      async () => {
-        try {
-          return await attempt();
-        } catch (e) {
-          if (!isTransient(e)) {
-            fatal = { error: e };
-            throw new AbortError(`${url}: not retried`);
-          }
-          throw e;
-        }
-      },
-      {
-        retries,
-        minTimeout: 0,
-        onFailedAttempt: async ({ attemptNumber, retriesLeft }) => {
-          if (retriesLeft > 0) await new Promise((resolve) => setTimeout(resolve, base * 2 ** (attemptNumber - 1)));
-        },
-      },
-    );
-  } catch (e) {
-    throw fatal ? fatal.error : e;
-  }
+  return retryWhile(() => attempt(), retries, isTransient, (_error, n) => new Promise((resolve) => setTimeout(resolve, base * 2 ** (n - 1))));
 }
 
 function causeOf(e: unknown): string {

@@ -12,7 +12,7 @@
  * Every failure of the infrastructure (engine down, image missing, create/start errors) is an {@link InfraError}
  * with a machine-readable reason, so the runner can record `infra_error` and retry with {@link withInfraRetries}.
  */
-import pRetry, { AbortError } from 'p-retry';
+import { retryWhile } from '../model/retry.ts';
 
 /** Labels every container agentdrift creates carries; `removeLeftovers` selects on `agentdrift.managed=true`. */
 export const LABEL_MANAGED = 'agentdrift.managed';
@@ -88,36 +88,11 @@ export interface RetryOptions {
  */
 export async function withInfraRetries<T>(fn: (attempt: number) => Promise<T>, retries: number, options: RetryOptions = {}): Promise<T> {
   const delay = options.delayMs ?? ((n: number) => 500 * n);
-  // p-retry counts attempts from 1 and would wrap a thrown non-Error: AbortError stops it, and the error itself is
-  // thrown from here. Its own backoff is off (minTimeout 0); onRetry and the wait happen before each retry.
-  let fatal: { error: unknown } | undefined;
-  try {
-    return await pRetry(
-      async (n) => {
-        try {
-          return await fn(n - 1);
-        } catch (e) {
-          if (!(e instanceof InfraError)) {
-            fatal = { error: e };
-            throw new AbortError('not an InfraError: not retried');
-          }
-          throw e;
-        }
-      },
-      {
-        retries: Math.max(0, retries),
-        minTimeout: 0,
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft <= 0) return;
-          options.onRetry?.(error as InfraError, attemptNumber);
-          const ms = delay(attemptNumber);
-          if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-        },
-      },
-    );
-  } catch (e) {
-    throw fatal ? fatal.error : e;
-  }
+  return retryWhile(fn, retries, (e) => e instanceof InfraError, async (error, n) => {
+    options.onRetry?.(error as InfraError, n);
+    const ms = delay(n);
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+  });
 }
 
 export interface PullProgress {
