@@ -16,14 +16,14 @@ function commandWord(args) {
 }
 
 const lean = commandWord(process.argv.slice(2)) === 'healthcheck';
-const module = lean ? 'healthcheck' : 'main';
-const compiled = new URL(`../dist/cli/${module}.js`, import.meta.url);
+const module = lean ? 'adapters/cli/healthcheck' : 'main';
+const compiled = new URL(`../dist/${module}.js`, import.meta.url);
 let cli;
 if (existsSync(compiled) && process.env.AGENTDRIFT_FROM_SOURCE !== '1') {
   cli = await import(compiled.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import(new URL(`../src/cli/${module}.ts`, import.meta.url).href);
+  cli = await import(new URL(`../src/${module}.ts`, import.meta.url).href);
 }
 process.exitCode = lean ? await cli.healthcheckMain(process.argv) : await cli.main(process.argv);

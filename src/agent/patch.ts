@@ -7,7 +7,7 @@
  * are not hashed again) and diffs that index against the base commit: new untracked files are included, ignored files
  * are not, and the agent's own index, commits and branches do not matter. The repository is not modified.
  */
-import { stripBinaryHunks } from '../model/patch.ts';
+import { stripBinaryHunks } from '../domain/patch.ts';
 
 /** A base commit or other plain revision; rejects anything a shell or git could read as an option. */
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;

@@ -7,7 +7,7 @@
  * through the invocation's redaction list.
  */
 import { InfraError, type ContainerHandle, type ContainerRuntime } from '../executor/runtime.ts';
-import { stripBinaryHunks } from '../model/patch.ts';
+import { stripBinaryHunks } from '../domain/patch.ts';
 import { buildPatchCommand, listBinaryFiles } from './patch.ts';
 import { makeRedactor } from './redact.ts';
 import { storeTranscript } from './transcript.ts';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { InputError, describeIssue, describeValue, formatPath } from '../model/issues.ts';
+import { InputError, describeIssue, describeValue, formatPath } from '../domain/issues.ts';
 import { CREDENTIAL_NAME, configSchema, type Config, type Secrets } from './schema.ts';
 
 export const DEFAULT_CONFIG_FILE = 'agentdrift.yaml';

@@ -49,7 +49,7 @@ export const baselineSchema = z.discriminatedUnion('kind', [
     /** The track's first N finished days become the reference period. */
     days: z.number().int().min(1).max(365).default(14),
   }),
-  // 0 < p0 < 1, as everywhere a fixed baseline is set (P0_RULE in src/regression/baseline.ts).
+  // 0 < p0 < 1, as everywhere a fixed baseline is set (P0_RULE in src/core/baselines/baseline.ts).
   z.strictObject({ kind: z.literal('fixed'), p0: z.number().gt(0).lt(1) }),
   z.strictObject({ kind: z.literal('reference'), from: isoInstant, to: isoInstant }).superRefine((b, ctx) => {
     // A reversed or empty period would never hold data, leaving the track without a baseline and without a word.

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { retryWhile } from '../model/retry.ts';
+import { retryWhile } from '../domain/retry.ts';
 import { ChecksumMismatchError, DownloadError } from './types.ts';
 
 export interface DownloadProgress {

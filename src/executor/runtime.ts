@@ -12,7 +12,7 @@
  * Every failure of the infrastructure (engine down, image missing, create/start errors) is an {@link InfraError}
  * with a machine-readable reason, so the runner can record `infra_error` and retry with {@link withInfraRetries}.
  */
-import { retryWhile } from '../model/retry.ts';
+import { retryWhile } from '../domain/retry.ts';
 
 /** Labels every container agentdrift creates carries; `removeLeftovers` selects on `agentdrift.managed=true`. */
 export const LABEL_MANAGED = 'agentdrift.managed';

@@ -17,7 +17,7 @@ import {
   type InfraReason,
 } from '../executor/runtime.ts';
 import { decideOutcome, type GradingOutput } from './outcome.ts';
-import { stripBinaryHunks } from '../model/patch.ts';
+import { stripBinaryHunks } from '../domain/patch.ts';
 import { buildGradingScript, parseMarkers, WORKSPACE } from './script.ts';
 
 /** What grading needs of a task (a dataset `Task` has these fields). */

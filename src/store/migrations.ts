@@ -2,7 +2,7 @@
  * Versioned schema migrations. Append only: a released migration is never edited, a change is a new entry.
  * Instants are stored as integer milliseconds since the epoch (UTC) so that window queries are index range scans.
  */
-import { OUTCOMES, RUN_STATES } from '../model/types.ts';
+import { OUTCOMES, RUN_STATES } from '../domain/types.ts';
 
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 

@@ -3,7 +3,7 @@
  * and then resumed to completion counts once as interrupted and once as completed), slots missed while the daemon
  * was down, how far each track's schedule has been handled, and the spend the budget guard reads.
  */
-import { ENDED_RUN_STATES, FINISHED_RUN_STATES, type EndedRunState, type RunInput, type RunState } from '../model/types.ts';
+import { ENDED_RUN_STATES, FINISHED_RUN_STATES, type EndedRunState, type RunInput, type RunState } from '../domain/types.ts';
 import type { Store } from './store.ts';
 
 const trackId = (store: Store, track: string): number => {

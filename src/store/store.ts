@@ -5,9 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AttemptInput, AttemptRow, Outcome, RunInput, RunRow, RunState } from '../model/types.ts';
+import type { AttemptInput, AttemptRow, Outcome, RunInput, RunRow, RunState } from '../domain/types.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { isoOrNull } from '../model/values.ts';
+import { isoOrNull } from '../domain/values.ts';
 
 export interface TrackRow {
   id: number;
@@ -115,7 +115,7 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
 const RUN_COLUMNS = `r.id, t.name AS track, r.state, r.trigger, r.reason, r.started_at, r.ended_at, r.agent_version,
   r.model_id, r.suite_hash`;
 
-/** Who holds a track's lease: one process running the track (see src/runner/lease.ts). */
+/** Who holds a track's lease: one process running the track (see src/core/runner/lease.ts). */
 export interface LeaseHolder {
   /** Unique per acquisition. */
   id: string;
@@ -228,7 +228,7 @@ export class Store {
 
   /**
    * Takes the track's lease in one immediate transaction (so two processes cannot both take it) unless another holder
-   * has it and `stillHeld` says that lease still binds (the rule is the caller's: src/runner/lease.ts). Otherwise
+   * has it and `stillHeld` says that lease still binds (the rule is the caller's: src/core/runner/lease.ts). Otherwise
    * returns that holder.
    */
   acquireLease(track: string, holder: LeaseHolder, nowMs: number, stillHeld: (l: LeaseRow) => boolean): { acquired: true } | { acquired: false; holder: LeaseRow } {

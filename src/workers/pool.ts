@@ -12,14 +12,14 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { ThresholdResult } from '../stats/index.ts';
-import type { ParseOutcome, ParseTask, SnapshotOutcome, SnapshotTask, ThresholdTask } from './cpu-worker.ts';
+import type { ParseOutcome, ParseTask, SnapshotOutcome, SnapshotTask, ThresholdTask } from '../worker.ts';
 
 /** Idle threads end after this long (their memory goes back with them); a burst of tasks reuses them. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 function workerEntry(): string {
   const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './tsx-entry.mjs' : './cpu-worker.js', import.meta.url).href;
+  return new URL(fromSource ? './tsx-entry.mjs' : '../worker.js', import.meta.url).href;
 }
 
 export class CpuPool {

@@ -4,6 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const worker = await import('./cpu-worker.ts');
+const worker = await import('../worker.ts');
 
 export const { snapshots, threshold, parse } = worker;

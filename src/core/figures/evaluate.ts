@@ -1,0 +1,173 @@
+/**
+ * A track's regression figures, from the store and the pure statistics (src/stats):
+ *  - fixed-window tests (1d, 7d, 30d) against the baseline, Holm-corrected, with minimum detectable drops;
+ *  - the risk-adjusted Bernoulli CUSUM over every attempt since the baseline, with its simulated threshold h
+ *    (cached per baseline, volume, R and horizon, in memory and in the store);
+ *  - usage regressions (cost, tokens, duration, turns, tool calls) against the reference period.
+ */
+import type { Config, TrackConfig } from '../../config/index.ts';
+import {
+  baselinePassRate,
+  evaluateWindows,
+  ThresholdCache,
+  trackCusum,
+  trackThreshold,
+  usageWindows,
+  type ThresholdResult,
+  type WindowResult,
+} from '../../stats/index.ts';
+import type { AttemptFacts, BaselineRow, Store, TaskCount } from '../../store/store.ts';
+import { WINDOWS } from './windows.ts';
+import { DAY_MS } from '../../domain/values.ts';
+import { referenceVolume, resolveBaseline, toStatsBaseline } from '../baselines/baseline.ts';
+
+export const USAGE_METRICS = ['cost', 'input_tokens', 'output_tokens', 'duration', 'turns', 'tool_calls'] as const;
+export type UsageMetric = (typeof USAGE_METRICS)[number];
+
+const usageValue: Record<UsageMetric, (a: AttemptFacts) => number | null> = {
+  cost: (a) => a.costUsd,
+  input_tokens: (a) => a.inputTokens,
+  output_tokens: (a) => a.outputTokens,
+  duration: (a) => (a.agentDurationMs === null ? null : a.agentDurationMs / 1000),
+  turns: (a) => a.turns,
+  tool_calls: (a) => a.toolCalls,
+};
+
+export interface RegressionFigures {
+  baseline: (BaselineRow & { passRate: number; tasks: number; trials: number }) | null;
+  windows: WindowResult[];
+  cusum: {
+    statistic: number;
+    threshold: number;
+    signal: boolean;
+    attempts: number;
+    since: string;
+    oddsRatio: number;
+    horizonDays: number;
+    attemptsPerDay: number;
+    inControlArlDays: number;
+  } | null;
+  usage: { metric: UsageMetric; window: string; ratio: number; p: number; pAdjusted: number; significant: boolean; tasks: number }[];
+}
+
+/** The threshold cache, kept in memory and persisted in the store so a restart does not simulate again. */
+export class StoredThresholdCache extends ThresholdCache {
+  constructor(private readonly store: Store) {
+    super(store.loadThresholds<ThresholdResult>());
+  }
+
+  override set(...args: Parameters<ThresholdCache['set']>): void {
+    super.set(...args);
+    this.store.saveThreshold(ThresholdCache.key(args[0]), args[1]);
+  }
+}
+
+const NOT_READY: RegressionFigures = { baseline: null, windows: [], cusum: null, usage: [] };
+
+export function evaluateRegression(
+  store: Store,
+  track: TrackConfig,
+  stats: Config['statistics'],
+  window: { endMs: number | null; facts: readonly AttemptFacts[] },
+  cache: ThresholdCache,
+  now = Date.now(),
+): RegressionFigures {
+  const row = resolveBaseline(store, track, now);
+  if (!row) return NOT_READY;
+  const baseline = toStatsBaseline(row);
+  const counts = Object.values(row.perTask ?? {});
+  const info = {
+    ...row,
+    passRate: baselinePassRate(baseline),
+    tasks: counts.length,
+    trials: counts.reduce((s, c) => s + c.trials, 0),
+  };
+
+  // The counted attempts (infra errors left out) of each window, selected once for the pass-rate and usage tests.
+  // Against a reference period, a window is tested only on attempts after it: an attempt in both rows of a task's
+  // 2x2 table would make the two samples overlap (for up to 30 days after the period ends). A fixed p0 has no such
+  // sample, and its windows are the gauges' windows.
+  const end = window.endMs;
+  const notBefore = row.kind === 'reference' ? row.monitorFromMs : -Infinity;
+  const perWindow = end === null ? [] : WINDOWS.map((w) => ({ window: w.name, facts: countedIn(window.facts, Math.max(end - w.days * DAY_MS, notBefore), end) }));
+
+  // Fixed-window tests over the same windows as the pass-rate gauges.
+  const windows = perWindow.length
+    ? evaluateWindows(baseline, perWindow.map((w) => ({ window: w.window, perTask: tally(w.facts) })), { alpha: stats.alpha, confidence: stats.confidence }).results
+    : [];
+
+  // CUSUM over every counted attempt since the baseline, in time order.
+  const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
+  const threshold = trackThreshold(baseline, { attemptsPerDay: volume, R: stats.cusumOddsRatio, horizonDays: stats.cusumHorizonDays }, cache);
+  // Streamed: a year of attempts is never held in memory at once.
+  const statistic = trackCusum(baseline, store.iterateCountedOutcomes(track.name, row.monitorFromMs), stats.cusumOddsRatio);
+  const cusum = {
+    statistic,
+    threshold: threshold.h,
+    signal: statistic > threshold.h,
+    attempts: store.countCountedAttempts(track.name, row.monitorFromMs),
+    since: new Date(row.monitorFromMs).toISOString(),
+    oddsRatio: stats.cusumOddsRatio,
+    horizonDays: stats.cusumHorizonDays,
+    attemptsPerDay: volume,
+    inControlArlDays: threshold.arlDays,
+  };
+
+  // Usage: only against a reference period (a fixed p0 says nothing about cost or tokens).
+  const usage: RegressionFigures['usage'] = [];
+  if (row.kind === 'reference' && perWindow.length && row.fromMs !== null && row.toMs !== null) {
+    const base = countedIn(store.attemptFacts(track.name, row.fromMs - 1, row.toMs), row.fromMs - 1, row.toMs);
+    for (const metric of USAGE_METRICS) {
+      const value = usageValue[metric];
+      const baseByTask = valuesByTask(base, value);
+      const inputs = perWindow.map((w) => {
+        const byTask = valuesByTask(w.facts, value);
+        return { window: w.window, tasks: [...byTask].filter(([id]) => baseByTask.has(id)).map(([id, v]) => ({ window: v, baseline: baseByTask.get(id) as number[] })) };
+      });
+      for (const r of usageWindows(inputs, { alpha: stats.alpha, threshold: stats.usageRatioThreshold })) {
+        usage.push({ metric, window: r.window, ratio: r.ratio, p: r.p, pAdjusted: r.pAdjusted, significant: r.significant, tasks: r.n });
+      }
+    }
+  }
+  return { baseline: info, windows, cusum, usage };
+}
+
+/** Attempts that count (every outcome but infra_error) and ended in (fromMs, toMs], as the window gauges count them. */
+function countedIn(facts: readonly AttemptFacts[], fromMs: number, toMs: number): AttemptFacts[] {
+  return facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > fromMs && a.endedAtMs <= toMs);
+}
+
+/** Passes and trials per task of counted attempts. */
+function tally(facts: readonly AttemptFacts[]): Map<string, TaskCount> {
+  const m = new Map<string, TaskCount>();
+  for (const a of facts) {
+    const c = m.get(a.taskId) ?? { passes: 0, trials: 0 };
+    c.trials++;
+    if (a.outcome === 'resolved') c.passes++;
+    m.set(a.taskId, c);
+  }
+  return m;
+}
+
+function valuesByTask(facts: readonly AttemptFacts[], value: (a: AttemptFacts) => number | null): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const a of facts) {
+    const v = value(a);
+    if (v === null) continue;
+    const list = m.get(a.taskId) ?? [];
+    list.push(v);
+    m.set(a.taskId, list);
+  }
+  return m;
+}
+
+/** Counted attempts per finished run over the last 30 days, else the configured suite size x samples. */
+function observedVolume(store: Store, track: TrackConfig): number {
+  const spans = store.finishedRunSpans(track.name, 100_000);
+  const end = spans.at(-1)?.endedAtMs;
+  const configured = (track.suite.ids.length || track.suite.size) * track.samplesPerTask;
+  if (end === undefined) return configured;
+  const recent = spans.filter((s) => s.endedAtMs > end - 30 * DAY_MS);
+  const attempts = store.attemptFacts(track.name, end - 30 * DAY_MS, end).filter((a) => a.outcome !== 'infra_error').length;
+  return recent.length ? attempts / recent.length : configured;
+}

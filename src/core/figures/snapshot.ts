@@ -1,0 +1,129 @@
+/**
+ * A track's precomputed figures: what /metrics and GET /api/tracks/:track serve. Computed from the store when a
+ * run or an import finishes, never on a scrape, so a scrape stays fast with years of history.
+ */
+import type { Config, TrackConfig } from '../../config/index.ts';
+import { evaluateRegression, type RegressionFigures } from './evaluate.ts';
+import type { ThresholdCache } from '../../stats/index.ts';
+import { latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween } from '../../store/run-records.ts';
+import { latestReported } from '../../store/figures.ts';
+import { startOfDay } from '../../cron/cron.ts';
+import type { Store, TrackTotals } from '../../store/store.ts';
+import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
+import { DAY_MS } from '../../domain/values.ts';
+import { summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
+
+export interface TrackSnapshot {
+  track: string;
+  agent: string;
+  /** Agent version and model as the agent reported them in the latest run that recorded one. */
+  agentVersion: string;
+  model: string;
+  suite: string;
+  computedAt: number;
+  /** End of the most recent finished run: where every window ends. Null with no history. */
+  windowEndMs: number | null;
+  windows: WindowSummary[];
+  totals: TrackTotals;
+  lastRunMs: number | null;
+  lastSuccessMs: number | null;
+  regression: RegressionFigures;
+}
+
+export interface SnapshotOptions {
+  statistics: Config['statistics'];
+  thresholds: ThresholdCache;
+  now?: number;
+}
+
+
+export function computeSnapshot(store: Store, track: TrackConfig, opts: SnapshotOptions): TrackSnapshot {
+  // Tracks are registered once, when the context opens the store; a refresh only reads.
+  const row = store.getTrack(track.name);
+  if (!row) throw new Error(`track ${track.name} is not in the store`);
+  const endMs = store.latestFinishedRunEnd(track.name);
+  const longest = Math.max(...WINDOWS.map((w) => w.days));
+  const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
+  const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
+  const lastSuccess = store.latestRun(track.name, ['completed']);
+  const reported = latestReported(store, row.id);
+  return {
+    track: track.name,
+    agent: track.agent,
+    agentVersion: reported?.v ?? 'unknown',
+    model: reported?.m ?? track.model,
+    suite: row.suiteHash ? row.suiteHash.slice(0, 12) : 'unfrozen',
+    computedAt: opts.now ?? Date.now(),
+    windowEndMs: endMs,
+    windows,
+    totals: store.totals(track.name),
+    // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
+    lastRunMs: endMs,
+    lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
+    regression: evaluateRegression(store, track, opts.statistics, { endMs, facts }, opts.thresholds, opts.now),
+  };
+}
+
+/**
+ * A track's operational figures: schedule, the run going on, how runs ended, misses, today's spend. Cheap (a few
+ * indexed queries), so they are recomputed whenever something changes and on a timer, not only when a run ends.
+ */
+export interface TrackOps {
+  track: string;
+  nextRunMs: number | null;
+  schedulePeriodSeconds: number | null;
+  runInProgress: boolean;
+  /** The run going on, else null. */
+  currentRunId: number | null;
+  /** Stored / planned attempts of the current run, or of the latest run when none is going on; 0 before any. */
+  progressRatio: number;
+  runsByState: Record<EndedRunState, number>;
+  missedRuns: number;
+  costTodayUsd: number;
+  /** Start of the track's day (its schedule's time zone) that costTodayUsd covers. */
+  dayStartMs: number;
+  budgetDailyUsd: number | null;
+  budgetExhausted: boolean;
+}
+
+export interface LiveFacts {
+  now: number;
+  nextRunMs: number | null;
+  schedulePeriodSeconds: number | null;
+  /**
+   * The run going on in this process (id null while it is being set up), null when none; undefined when no scheduler
+   * runs here (then a run stored as running counts as going on).
+   */
+  liveRun: { id: number | null } | null | undefined;
+}
+
+export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): TrackOps {
+  const stored = live.liveRun === undefined ? (store.latestRun(track.name, ['running'])?.id ?? null) : null;
+  const running = live.liveRun === undefined ? stored : (live.liveRun?.id ?? null);
+  const inProgress = live.liveRun === undefined ? stored !== null : live.liveRun !== null;
+  const latest = running ?? latestRealRun(store, track.name)?.id ?? null;
+  let progressRatio = 0;
+  if (latest !== null) {
+    const f = runFigures(store, latest);
+    if (f.total) progressRatio = Math.min(1, f.done / f.total);
+  }
+  const dayStartMs = startOfDay(live.now, track.schedule.timezone);
+  const costTodayUsd = spentBetween(store, track.name, dayStartMs, Number.MAX_SAFE_INTEGER);
+  const budgetDailyUsd = track.budget.dailyUsd ?? null;
+  const runsByState = runEndCounts(store, track.name);
+  for (const s of ENDED_RUN_STATES) runsByState[s] ??= 0;
+  return {
+    track: track.name,
+    nextRunMs: live.nextRunMs,
+    schedulePeriodSeconds: live.schedulePeriodSeconds,
+    runInProgress: inProgress,
+    currentRunId: running,
+    progressRatio,
+    runsByState,
+    missedRuns: missedTotal(store, track.name),
+    costTodayUsd,
+    dayStartMs,
+    budgetDailyUsd,
+    budgetExhausted: budgetDailyUsd !== null && costTodayUsd >= budgetDailyUsd,
+  };
+}
