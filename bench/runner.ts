@@ -5,8 +5,8 @@
  * reset-apply/parse/copy-out/remove. Real Docker Engine, real Claude Code CLI, scripted by the fake API on loopback.
  */
 import { DockerRuntime } from '../src/executor/index.ts';
-import type { AttemptTimings } from '../src/runner/attempt.ts';
-import { executeRun } from '../src/runner/run.ts';
+import type { AttemptTimings } from '../src/core/runner/attempt.ts';
+import { executeRun } from '../src/core/runner/run.ts';
 import { makeContext, tempDir } from '../test/helpers/context.ts';
 import { bash, reply, startFakeAnthropic, type RecordedRequest, type StaticTurn } from '../test/helpers/fake-anthropic.ts';
 import { ensureFixtureImages, fixtureConfig, manyFixtureTasks, writeFixtureDataset, type FixtureTask } from '../test/helpers/images.ts';

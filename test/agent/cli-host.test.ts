@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeCode } from '../../src/agent/claude-code.ts';
 import { buildPatchCommand } from '../../src/agent/patch.ts';
-import { stripBinaryHunks } from '../../src/model/patch.ts';
+import { stripBinaryHunks } from '../../src/domain/patch.ts';
 import { buildPrompt } from '../../src/agent/prompt.ts';
 import { readTranscript, storeTranscript } from '../../src/agent/transcript.ts';
 import { bash, reply, userText } from '../helpers/fake-anthropic.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildPatchCommand, listBinaryFiles } from '../../src/agent/patch.ts';
-import { stripBinaryHunks } from '../../src/model/patch.ts';
+import { stripBinaryHunks } from '../../src/domain/patch.ts';
 
 const TEXT_SECTION = `diff --git a/calc.py b/calc.py
 index 1111111..2222222 100644

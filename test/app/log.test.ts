@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, prettyByDefault } from '../../src/app/log.ts';
+import { createLogger, prettyByDefault } from '../../src/adapters/log.ts';
 
 const saved = { stdout: Object.getOwnPropertyDescriptor(process.stdout, 'isTTY'), stderr: Object.getOwnPropertyDescriptor(process.stderr, 'isTTY') };
 

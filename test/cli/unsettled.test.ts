@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXIT_UNSETTLED, UNSETTLED_REASON } from '../../src/cli/unsettled.ts';
+import { EXIT_UNSETTLED, UNSETTLED_REASON } from '../../src/adapters/cli/unsettled.ts';
 import { Store } from '../../src/store/store.ts';
 
 const child = fileURLToPath(new URL('../fixtures/cli/unsettled-child.ts', import.meta.url));

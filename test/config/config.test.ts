@@ -127,7 +127,7 @@ describe('config', () => {
 
 describe('agent credentials from the environment', () => {
   it('maps an API key, an OAuth token, Bedrock or Vertex settings, in that order, and names what is missing', async () => {
-    const { agentCredentials } = await import('../../src/app/credentials.ts');
+    const { agentCredentials } = await import('../../src/agent/credentials.ts');
     const creds = (env: NodeJS.ProcessEnv) => agentCredentials(parseConfig({}, env).secrets);
     expect(creds({})).toBeNull();
     expect(creds({ ANTHROPIC_API_KEY: 'k', CLAUDE_CODE_OAUTH_TOKEN: 't' })).toEqual({ apiKey: 'k' });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
-import { daemonUrl } from '../../src/cli/healthcheck.ts';
+import { daemonUrl } from '../../src/adapters/cli/healthcheck.ts';
 
 const server = (raw: unknown, env: NodeJS.ProcessEnv) => parseConfig(raw, env).config.server;
 

@@ -11,7 +11,7 @@ import {
   restoreTestsLine,
   shellQuote,
 } from '../../src/grading/script.ts';
-import { stripBinaryHunks } from '../../src/model/patch.ts';
+import { stripBinaryHunks } from '../../src/domain/patch.ts';
 
 function bash(script: string, env: Record<string, string> = {}): string {
   return execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });

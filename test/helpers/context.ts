@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { AppContext } from '../../src/app/context.ts';
-import { createLogger } from '../../src/app/log.ts';
+import { AppContext } from '../../src/core/app-context.ts';
+import { createLogger } from '../../src/adapters/log.ts';
 import { parseConfig } from '../../src/config/index.ts';
 
 export interface TestContext {

@@ -3,8 +3,8 @@
  * the run's attempts; a history without it exports as before.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportHistory, importHistoryText } from '../../src/history/import.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { exportHistory, importHistoryText } from '../../src/core/history/import.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 let t: TestContext;

@@ -8,9 +8,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IMPORT_BODY_LIMIT_BYTES } from '../../src/history/import.ts';
-import { OFFLOAD_BYTES } from '../../src/history/import-body.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { IMPORT_BODY_LIMIT_BYTES } from '../../src/core/history/import.ts';
+import { OFFLOAD_BYTES } from '../../src/core/history/import-body.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 
 const TOKEN = 'import-api-token-0123456789';

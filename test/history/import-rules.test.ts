@@ -4,8 +4,8 @@
  * attempts refused in both formats; `--at` refused on an agentdrift history file rather than silently ignored.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FUTURE_TOLERANCE_MS, IMPORT_LIMITS, ImportError, parseHistory } from '../../src/history/format.ts';
-import { exportHistory, importHistoryText } from '../../src/history/import.ts';
+import { FUTURE_TOLERANCE_MS, IMPORT_LIMITS, ImportError, parseHistory } from '../../src/core/history/format.ts';
+import { exportHistory, importHistoryText } from '../../src/core/history/import.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImportError, marginRunTime, parseHistory } from '../../src/history/format.ts';
-import { exportHistory, importHistoryFile, importHistoryText } from '../../src/history/import.ts';
+import { ImportError, marginRunTime, parseHistory } from '../../src/core/history/format.ts';
+import { exportHistory, importHistoryFile, importHistoryText } from '../../src/core/history/import.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 
 const FIXTURE = path.join(import.meta.dirname, '../fixtures/windows/history-30d.json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsExporter } from '../../src/metrics/exporter.ts';
+import { MetricsExporter } from '../../src/adapters/metrics/exporter.ts';
 
 const dockerLines = (text: string) => text.split('\n').filter((l) => /^agentdrift_docker_up\b/.test(l) || /^# (HELP|TYPE) agentdrift_docker_up /.test(l));
 

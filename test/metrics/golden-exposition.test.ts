@@ -16,9 +16,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveSource } from '../../src/app/context.ts';
-import { importHistoryFile, importHistoryText } from '../../src/history/import.ts';
-import { buildServer } from '../../src/server/server.ts';
+import type { LiveSource } from '../../src/core/app-context.ts';
+import { importHistoryFile, importHistoryText } from '../../src/core/history/import.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { generateRuns, historyDocument } from '../helpers/history.ts';
 
@@ -30,7 +30,7 @@ const UPDATE = process.env.AGENTDRIFT_UPDATE_GOLDEN === '1';
 const NOW = Date.parse('2026-10-30T12:00:00Z');
 
 /**
- * The prom-client default metrics (collectDefaultMetrics in src/metrics/exporter.ts): CPU time, memory, file
+ * The prom-client default metrics (collectDefaultMetrics in src/adapters/metrics/exporter.ts): CPU time, memory, file
  * descriptors, event-loop lag, handles, heap, GC and the node version describe the process that runs the test, not
  * the history, so they can never be byte-stable. Exactly these families are left out (HELP, TYPE and every sample);
  * any other process_ or nodejs_ family makes the test fail, so that a new one is looked at rather than dropped.

@@ -4,9 +4,9 @@
  * throws on a non-finite counter increment, and that throw once made every command crash at start (issue 10 item 2).
  */
 import { describe, expect, it } from 'vitest';
-import { MetricsExporter } from '../../src/metrics/exporter.ts';
-import type { TrackSnapshot } from '../../src/metrics/snapshot.ts';
-import { quantile, summarizeWindow, WINDOWS } from '../../src/metrics/windows.ts';
+import { MetricsExporter } from '../../src/adapters/metrics/exporter.ts';
+import type { TrackSnapshot } from '../../src/core/figures/snapshot.ts';
+import { quantile, summarizeWindow, WINDOWS } from '../../src/core/figures/windows.ts';
 import type { AttemptFacts } from '../../src/store/store.ts';
 
 const END = Date.parse('2026-06-01T00:00:00Z');

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importHistoryFile } from '../../src/history/import.ts';
+import { importHistoryFile } from '../../src/core/history/import.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const dir = path.join(import.meta.dirname, '../fixtures/windows');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ENDED_RUN_STATES, FINISHED_RUN_STATES, RUN_STATES } from '../../src/model/types.ts';
+import { ENDED_RUN_STATES, FINISHED_RUN_STATES, RUN_STATES } from '../../src/domain/types.ts';
 
 describe('run states', () => {
   it('lists every ended state, interrupted included, in the order of the agentdrift_runs_total state labels', () => {

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { importHistoryText } from '../../src/history/import.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { importHistoryText } from '../../src/core/history/import.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { generateRuns, historyDocument, type HistoryRun } from '../helpers/history.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { claudeCode } from '../../src/agent/index.ts';
 import { loadDataset } from '../../src/dataset/index.ts';
 import type { ContainerRuntime, ExecResult } from '../../src/executor/runtime.ts';
-import { runAttempt } from '../../src/runner/attempt.ts';
+import { runAttempt } from '../../src/core/runner/attempt.ts';
 import { HARNESS_CLONE, PY_ID, TASKS_JSONL } from '../dataset/helpers.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/executor/index.ts';
-import { executeRun, RunStop } from '../../src/runner/run.ts';
+import { executeRun, RunStop } from '../../src/core/runner/run.ts';
 import { writeParquet } from '../dataset/helpers.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { ensureFixtureImages, fixtureConfig, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';

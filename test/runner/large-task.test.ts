@@ -9,7 +9,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/executor/index.ts';
 import { LABEL_MANAGED } from '../../src/executor/runtime.ts';
-import { executeRun } from '../../src/runner/run.ts';
+import { executeRun } from '../../src/core/runner/run.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { bash, reply, startFakeAnthropic, write, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';
 import { fixtureConfig, writeFixtureDataset, type FixtureTask } from '../helpers/images.ts';

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireTrackLease, otherLiveHolder, TrackBusyError } from '../../src/runner/lease.ts';
+import { acquireTrackLease, otherLiveHolder, TrackBusyError } from '../../src/core/runner/lease.ts';
 import type { LeaseHolder } from '../../src/store/store.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatEta, passSoFar } from '../../src/cli/progress.ts';
-import type { RunProgress } from '../../src/runner/run.ts';
+import { formatEta, passSoFar } from '../../src/adapters/cli/progress.ts';
+import type { RunProgress } from '../../src/core/runner/run.ts';
 
 const p = (done: number, total: number, resolved: number, counted: number, startedAtMs = 0): RunProgress => ({ runId: 1, done, total, resolved, counted, startedAtMs });
 
@@ -35,7 +35,7 @@ describe('fetch progress', () => {
   });
 
   it('lets the first, the last, and one event per interval through', async () => {
-    const { throttle } = await import('../../src/runner/fetch-progress.ts');
+    const { throttle } = await import('../../src/core/runner/fetch-progress.ts');
     let now = 0;
     const due = throttle(1000, () => now);
     const seen: number[] = [];
@@ -46,7 +46,7 @@ describe('fetch progress', () => {
   });
 
   it('logs a pull at info every few seconds and at its end, and reports it to the callback more often', async () => {
-    const { imagePullReporter } = await import('../../src/runner/fetch-progress.ts');
+    const { imagePullReporter } = await import('../../src/core/runner/fetch-progress.ts');
     const logged: [Record<string, unknown>, string][] = [];
     const log = { info: (o: Record<string, unknown>, m: string) => logged.push([o, m]) } as unknown as import('pino').Logger;
     let now = 0;
@@ -61,13 +61,13 @@ describe('fetch progress', () => {
   });
 
   it('an image already present reports nothing', async () => {
-    const { imagePullReporter } = await import('../../src/runner/fetch-progress.ts');
+    const { imagePullReporter } = await import('../../src/core/runner/fetch-progress.ts');
     const log = { info: () => expect.unreachable('nothing to log') } as unknown as import('pino').Logger;
     imagePullReporter('acme/x:v1', { log, onFetch: () => expect.unreachable('nothing to report') }).finish();
   });
 
   it('shows a pull and a download as one line each', async () => {
-    const { fetchLine, shortImage } = await import('../../src/cli/progress.ts');
+    const { fetchLine, shortImage } = await import('../../src/adapters/cli/progress.ts');
     expect(fetchLine({ kind: 'image', image: 'jefzda/sweap-images:acme.x-1234', done: false, layers: 5, layersDone: 2, bytesDone: 12_300_000, bytesTotal: 45_600_000 })).toBe('pulling acme.x-1234: 2/5 layers, 12.3/45.6 MB');
     expect(fetchLine({ kind: 'dataset', url: 'http://127.0.0.1/x.parquet', done: true, bytesDone: 2_000_000, bytesTotal: null })).toBe('downloaded the dataset (2.0 MB)');
     expect(shortImage(`r:${'a'.repeat(60)}`, 10)).toBe('aaaaaaaaa…');

@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/executor/index.ts';
 import { LABEL_MANAGED } from '../../src/executor/runtime.ts';
-import { executeRun } from '../../src/runner/run.ts';
+import { executeRun } from '../../src/core/runner/run.ts';
 import { runCli } from '../helpers/cli.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { bash, hang, overloaded, reply, startFakeAnthropic, type FakeAnthropic, type RecordedRequest, type StaticTurn } from '../helpers/fake-anthropic.ts';

@@ -1,6 +1,6 @@
 import cron from 'node-cron';
 import { describe, expect, it } from 'vitest';
-import { CronSchedule, nextRuns, startOfDay, wallToInstant } from '../../src/scheduler/cron.ts';
+import { CronSchedule, nextRuns, startOfDay, wallToInstant } from '../../src/cron/cron.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const isoOf = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/executor/index.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { dockerClient, ensureBusyboxImage } from '../helpers/docker.ts';
 import { series } from './fakes.ts';

@@ -7,7 +7,7 @@ import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DockerRuntime } from '../../src/executor/index.ts';
 import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
 import { startFakeAnthropic, type FakeAnthropic } from '../helpers/fake-anthropic.ts';
 import { ensureFixtureImages, fixtureConfig, writeFixtureDataset, type FixtureImages } from '../helpers/images.ts';

@@ -3,14 +3,14 @@
  * stores runs like executeRun but ends them when the test says (or when aborted), and a container runtime that only
  * answers ping and removeLeftovers. The end-to-end tests use the real ones.
  */
-import type { AppContext } from '../../src/app/context.ts';
+import type { AppContext } from '../../src/core/app-context.ts';
 import type { ContainerRuntime } from '../../src/executor/runtime.ts';
-import type { EndedRunState } from '../../src/model/types.ts';
-import type { RunOptions, RunSummary } from '../../src/runner/run.ts';
-import { acquireTrackLease } from '../../src/runner/lease.ts';
-import { RunStop } from '../../src/runner/run.ts';
+import type { EndedRunState } from '../../src/domain/types.ts';
+import type { RunOptions, RunSummary } from '../../src/core/runner/run.ts';
+import { acquireTrackLease } from '../../src/core/runner/lease.ts';
+import { RunStop } from '../../src/core/runner/run.ts';
 import { finishRun } from '../../src/store/run-records.ts';
-import type { Clock, ExecuteRun } from '../../src/scheduler/scheduler.ts';
+import type { Clock, ExecuteRun } from '../../src/core/scheduler/scheduler.ts';
 
 export class FakeClock implements Clock {
   private timers: { id: number; at: number; fn: () => void }[] = [];

@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { finishRun, setCoveredUntil } from '../../src/store/run-records.ts';
 import { Store } from '../../src/store/store.ts';
 import { hostname } from 'node:os';
-import { TrackBusyError } from '../../src/runner/lease.ts';
-import { RunBusyError, RunElsewhereError, RunEndedError, Scheduler } from '../../src/scheduler/scheduler.ts';
+import { TrackBusyError } from '../../src/core/runner/lease.ts';
+import { RunBusyError, RunElsewhereError, RunEndedError, Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { FakeClock, fakeRuns, fakeRuntime, flush, series, type FakeRuns, type FakeRuntime } from './fakes.ts';
 

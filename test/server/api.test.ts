@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/server/server.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const TOKEN = 'test-token-0123456789abcdef';

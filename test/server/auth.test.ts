@@ -5,7 +5,7 @@
 import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import app from '../../src/server/app.ts';
+import app from '../../src/adapters/http/app.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const TOKEN = 'auth-token-0123456789abcdef';

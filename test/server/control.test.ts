@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { FakeClock, fakeRuns, fakeRuntime, flush, type FakeRuns } from '../scheduler/fakes.ts';
 

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AttemptInput } from '../../src/model/types.ts';
-import { buildServer } from '../../src/server/server.ts';
+import type { AttemptInput } from '../../src/domain/types.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const NOW = Date.parse('2026-03-30T10:00:00Z');

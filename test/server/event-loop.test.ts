@@ -7,11 +7,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exportHistory, importHistoryText } from '../../src/history/import.ts';
-import { OFFLOAD_BYTES } from '../../src/history/import-body.ts';
-import { toStatsBaseline } from '../../src/regression/baseline.ts';
-import { setBaseline } from '../../src/regression/service.ts';
-import { startServer, buildServer, type RunningServer } from '../../src/server/server.ts';
+import { exportHistory, importHistoryText } from '../../src/core/history/import.ts';
+import { OFFLOAD_BYTES } from '../../src/core/history/import-body.ts';
+import { toStatsBaseline } from '../../src/core/baselines/baseline.ts';
+import { setBaseline } from '../../src/core/baselines/service.ts';
+import { startServer, buildServer, type RunningServer } from '../../src/adapters/http/server.ts';
 import { trackThreshold, type ThresholdResult } from '../../src/stats/index.ts';
 import { CpuPool } from '../../src/workers/pool.ts';
 import { generateRuns, historyDocument } from '../helpers/history.ts';

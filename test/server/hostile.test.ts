@@ -11,9 +11,9 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseHistory, toHistoryDocument } from '../../src/history/format.ts';
-import { importHistoryText } from '../../src/history/import.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { parseHistory, toHistoryDocument } from '../../src/core/history/format.ts';
+import { importHistoryText } from '../../src/core/history/import.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const TOKEN = 'hostile-token-0123456789abcdef';

@@ -7,8 +7,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { DockerRuntime } from '../../src/executor/index.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
-import { buildServer } from '../../src/server/server.ts';
+import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const KEY = 'sk-ant-readiness-secret-0123456789';

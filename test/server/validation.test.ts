@@ -6,9 +6,9 @@
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import app from '../../src/server/app.ts';
-import { buildServer } from '../../src/server/server.ts';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../src/server/validation.ts';
+import app from '../../src/adapters/http/app.ts';
+import { buildServer } from '../../src/adapters/http/server.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../../src/adapters/http/validation.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
 const TOKEN = 'validation-token-0123456789';

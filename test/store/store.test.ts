@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttemptInput } from '../../src/model/types.ts';
+import type { AttemptInput } from '../../src/domain/types.ts';
 import { MIGRATIONS } from '../../src/store/migrations.ts';
 import { Store } from '../../src/store/store.ts';
 import { tempDir } from '../helpers/context.ts';
