@@ -1,16 +1,17 @@
 /**
- * The worker side of the CPU pool (pool.ts): each export is one kind of task, run in a worker thread so the daemon's
+ * The worker side of the CPU pool (workers/pool.ts), an entry point like main.ts: each export is one kind of task, run in a worker thread so the daemon's
  * event loop keeps answering /healthz, /metrics and the API while it runs. Each calls the same code the main thread
  * would (computeSnapshot, trackThreshold, parseHistory), so the results are the same, only computed elsewhere.
  *
- * Loaded by piscina as `cpu-worker.ts` under tsx (tests, `npm run bench`, AGENTDRIFT_FROM_SOURCE=1) and as
- * `cpu-worker.js` from dist/ (`npm start`, the image); pool.ts picks which.
+ * Loaded by piscina as `worker.ts` under tsx (tests, `npm run bench`, AGENTDRIFT_FROM_SOURCE=1) and as
+ * `worker.js` from dist/ (`npm start`, the image); pool.ts picks which.
  */
-import type { Config, TrackConfig } from './config/index.ts';
-import { ImportError, parseHistory, type ParseOptions } from './core/history/format.ts';
-import { computeSnapshot, type TrackSnapshot } from './core/figures/snapshot.ts';
+import { ImportError, parseHistory } from './core/history/format.ts';
+import type { SnapshotOutcome, SnapshotTask, ThresholdTask } from './core/figures/figures.ts';
+import type { ParseOutcome, ParseTask } from './core/history/import-body.ts';
+import { computeSnapshot } from './core/figures/snapshot.ts';
 import { StoredThresholdCache } from './core/figures/evaluate.ts';
-import { trackThreshold, type Baseline, type ThresholdResult, type TrackThresholdOptions } from './stats/index.ts';
+import { trackThreshold, type ThresholdResult } from './stats/index.ts';
 import { Store } from './store/store.ts';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
@@ -26,18 +27,8 @@ function storeAt(file: string): Store {
   return s;
 }
 
-export interface SnapshotTask {
-  /** The store's SQLite file (Store.file): opened here on a connection of this thread's own. */
-  file: string;
-  tracks: TrackConfig[];
-  statistics: Config['statistics'];
-}
-
-/** A track's new figures, or why they could not be computed (the main thread keeps its previous ones then). */
-export type SnapshotOutcome = { track: string; snapshot: TrackSnapshot } | { track: string; error: string };
-
 /**
- * The figures of some tracks, as AppContext.refresh computes them, including any CUSUM threshold to simulate (cached
+ * The figures of some tracks, as Figures.refresh computes them in-thread, including any CUSUM threshold to simulate (cached
  * in the store, through this connection, like the main thread's cache would). One track failing does not take the
  * others with it.
  */
@@ -53,36 +44,10 @@ export function snapshots(task: SnapshotTask): SnapshotOutcome[] {
   });
 }
 
-export interface ThresholdTask {
-  baseline: Baseline;
-  options: TrackThresholdOptions;
-}
-
 /** One CUSUM threshold, as trackThreshold computes it in-thread (same seed, same h). */
 export function threshold(task: ThresholdTask): ThresholdResult {
   return trackThreshold(task.baseline, task.options);
 }
-
-export interface ParseTask {
-  /** The file's bytes (UTF-8), transferred to this thread. */
-  body: Uint8Array;
-  opts: ParseOptions;
-  /** Runs are cut into chunks of whole runs of about this many attempts, for the main thread to store one by one. */
-  chunkAttempts: number;
-}
-
-export type ParseOutcome =
-  | {
-      ok: true;
-      kind: 'agentdrift' | 'margin';
-      notes: string[];
-      runs: number;
-      attempts: number;
-      /** The runs as JSON arrays, one per chunk, UTF-8 back to back in `bytes`; chunk i is bytes[ends[i-1], ends[i]). */
-      bytes: Uint8Array;
-      ends: number[];
-    }
-  | { ok: false; message: string; problems: string[] };
 
 /**
  * parseHistory (format.ts: parse and validate) of a large file, off the event loop. An ImportError comes back as a

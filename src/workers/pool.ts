@@ -4,15 +4,14 @@
  * about a second) and parsing and validating a large import (seconds for 50 MB). While a task runs, /healthz,
  * /metrics and the API keep answering; the results are those of the same functions run in-thread.
  *
- * The worker code is cpu-worker.ts next to this file. Under tsx (tests, bench, AGENTDRIFT_FROM_SOURCE=1) this module
- * is pool.ts and the threads start at tsx-entry.mjs, which registers tsx in the thread and loads cpu-worker.ts
- * (module hooks of the main thread do not reach workers); compiled (dist/, `npm start`, the image) it is pool.js
- * and the threads load cpu-worker.js.
+ * The worker code is src/worker.ts, an entry point beside main.ts (it wires the rooms a task needs, as main.ts does
+ * for the process). Under tsx (tests, bench, AGENTDRIFT_FROM_SOURCE=1) this module is pool.ts and the threads start
+ * at tsx-entry.mjs, which registers tsx in the thread and loads worker.ts (module hooks of the main thread do not
+ * reach workers); compiled (dist/, `npm start`, the image) it is pool.js and the threads load dist/worker.js.
+ * This room knows nothing of the tasks: it imports nothing of agentdrift's.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { ThresholdResult } from '../stats/index.ts';
-import type { ParseOutcome, ParseTask, SnapshotOutcome, SnapshotTask, ThresholdTask } from '../worker.ts';
 
 /** Idle threads end after this long (their memory goes back with them); a burst of tasks reuses them. */
 const IDLE_TIMEOUT_MS = 30_000;
@@ -41,19 +40,13 @@ export class CpuPool {
     });
   }
 
-  snapshots(task: SnapshotTask): Promise<SnapshotOutcome[]> {
-    return this.pool.run(task, { name: 'snapshots' }) as Promise<SnapshotOutcome[]>;
-  }
-
-  threshold(task: ThresholdTask): Promise<ThresholdResult> {
-    return this.pool.run(task, { name: 'threshold' }) as Promise<ThresholdResult>;
-  }
-
-  /** Parses a history file in a worker; `body` is transferred (unusable here afterwards) when it owns its buffer. */
-  parse(task: ParseTask): Promise<ParseOutcome> {
-    const b = task.body;
-    const owns = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer;
-    return this.pool.run(task, { name: 'parse', transferList: owns ? [b.buffer as ArrayBuffer] : [] }) as Promise<ParseOutcome>;
+  /**
+   * Runs the worker task of that name (an export of src/worker.ts) on `task`. The rooms that own each kind of task
+   * declare its input and output types (SnapshotTask in core/figures, ParseTask in core/history), and worker.ts
+   * implements them against those types. Buffers in `transferList` are moved to the thread, unusable here afterwards.
+   */
+  run<T>(name: string, task: unknown, transferList: ArrayBuffer[] = []): Promise<T> {
+    return this.pool.run(task, { name, transferList }) as Promise<T>;
   }
 
   /** Ends the threads; tasks still queued or running are rejected. */

@@ -1,14 +1,15 @@
-/** Builds a real AppContext (real SQLite file in a temp dir) with a logger whose lines the test can read. */
+/** Builds a real App (main.ts's openApp) (real SQLite file in a temp dir) with a logger whose lines the test can read. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { AppContext } from '../../src/core/app-context.ts';
+import type { App } from '../../src/adapters/app.ts';
+import { openApp } from '../../src/main.ts';
 import { createLogger } from '../../src/adapters/log.ts';
 import { parseConfig } from '../../src/config/index.ts';
 
 export interface TestContext {
-  ctx: AppContext;
+  ctx: App;
   dir: string;
   logs: string[];
   cleanup(): void;
@@ -28,7 +29,7 @@ export function makeContext(raw: Record<string, unknown> = {}, env: NodeJS.Proce
     },
   });
   const loaded = parseConfig({ dataDir: path.join(dir, 'data'), ...raw }, env);
-  const ctx = new AppContext({ ...loaded, source: null }, createLogger('debug', { destination }));
+  const ctx = openApp({ ...loaded, source: null }, createLogger('debug', { destination }));
   return {
     ctx,
     dir,

@@ -150,7 +150,7 @@ describe('import and export', () => {
       // A day of infra failures is a run of infra errors (the infra error ratio shows it), and one instance is enough.
       const infra = importHistoryText(t.ctx, 'peer', JSON.stringify({ instances: [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'infra_failed' }] }), { fileName: 'infra.json', at });
       expect(infra).toMatchObject({ runsStored: 1, attemptsStored: 1 });
-      expect(t.ctx.snapshot('peer').windows.find((w) => w.window === '1d')).toMatchObject({ attempts: 0, infraErrorRatio: 1 });
+      expect(t.ctx.figures.snapshot('peer').windows.find((w) => w.window === '1d')).toMatchObject({ attempts: 0, infraErrorRatio: 1 });
     });
 
     it('rejects an unknown final_state with the instance index', () => {

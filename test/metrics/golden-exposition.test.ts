@@ -16,7 +16,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LiveSource } from '../../src/core/app-context.ts';
+import type { LiveSource } from '../../src/core/figures/figures.ts';
 import { importHistoryFile, importHistoryText } from '../../src/core/history/import.ts';
 import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
@@ -119,7 +119,7 @@ function referenceHistory(): string {
 function pinnedLive(t: TestContext): LiveSource {
   return {
     now: () => NOW,
-    nextRunMs: (track) => t.ctx.schedule(track).nextAfter(NOW),
+    nextRunMs: (track) => t.ctx.figures.schedule(track).nextAfter(NOW),
     liveRun: () => null,
     dockerUp: () => true,
   };
@@ -136,7 +136,7 @@ async function exposition(): Promise<{ contentType: string | undefined; text: st
   t = makeContext(CONFIG);
   importHistoryFile(t.ctx, 'fixed', HISTORY_30D);
   importHistoryText(t.ctx, 'reference', referenceHistory(), { fileName: 'reference.json' });
-  t.ctx.attachLive(pinnedLive(t));
+  t.ctx.figures.attachLive(pinnedLive(t));
   t.ctx.exporter.applyDockerDisk({
     imagesBytes: 12_345_678_901,
     images: 42,

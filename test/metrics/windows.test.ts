@@ -33,7 +33,7 @@ describe.each(['0.95', '0.8'])('window figures at confidence %s', (confidence) =
   it('match the independent values for 1d, 7d and 30d', async () => {
     t = makeContext({ statistics: { confidence: Number(confidence) }, tracks: [{ name: 'fixture' }] });
     importHistoryFile(t.ctx, 'fixture', path.join(dir, 'history-30d.json'));
-    const snap = t.ctx.snapshot('fixture');
+    const snap = t.ctx.figures.snapshot('fixture');
     expect(snap.windowEndMs).toBe(Date.parse(expected.windowEnd));
     const metrics = parseExposition(await t.ctx.exporter.render());
     for (const w of snap.windows) {

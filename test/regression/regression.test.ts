@@ -32,7 +32,7 @@ function firstSignalDay(runs: HistoryRun[], baselineDays: number): { day: number
   let h = NaN;
   for (let d = baselineDays; d < runs.length; d++) {
     importRuns('t', [runs[d]!]);
-    const c = t.ctx.snapshot('t').regression.cusum!;
+    const c = t.ctx.figures.snapshot('t').regression.cusum!;
     h = c.threshold;
     path.push(c.statistic);
     if (c.statistic > c.threshold) return { day: d - baselineDays + 1, path, h };
@@ -57,11 +57,11 @@ describe('baseline readiness', () => {
     // The windows are tested on attempts after the reference period only, and there are none yet.
     expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(0);
     // Right after the baseline period nothing has been monitored yet.
-    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+    expect(t.ctx.figures.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
     importRuns('t', generateRuns({ seed: 3, days: 15 }).slice(14));
     text = await t.ctx.exporter.render();
     expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(3);
-    expect(t.ctx.snapshot('t').regression.windows.map((w) => [w.method, w.n])).toEqual([['cmh', 50], ['cmh', 50], ['cmh', 50]]);
+    expect(t.ctx.figures.snapshot('t').regression.windows.map((w) => [w.method, w.n])).toEqual([['cmh', 50], ['cmh', 50], ['cmh', 50]]);
     const baselines = t.ctx.store.listBaselines('t');
     expect(baselines).toHaveLength(1);
     expect(baselines[0]).toMatchObject({ kind: 'reference', createdBy: 'auto', reason: "the track's first 14 finished days" });
@@ -78,11 +78,11 @@ describe('the auto baseline', () => {
     t = makeContext({ tracks: [{ name: 't' }] });
     // days 2026-01-01 .. 2026-01-14, the last one still going on
     importRuns('t', generateRuns({ seed: 5, days: 14 }));
-    expect(t.ctx.snapshot('t').regression.baseline).toBeNull();
+    expect(t.ctx.figures.snapshot('t').regression.baseline).toBeNull();
     expect(t.ctx.store.listBaselines('t')).toHaveLength(0);
     vi.setSystemTime(new Date('2026-01-15T00:00:01Z'));
-    t.ctx.refresh('t');
-    expect(t.ctx.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
+    t.ctx.figures.refresh('t');
+    expect(t.ctx.figures.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
   });
 
   it('freezes as soon as a run of a later day exists', () => {
@@ -90,7 +90,7 @@ describe('the auto baseline', () => {
     vi.setSystemTime(new Date('2026-01-15T12:00:00Z'));
     t = makeContext({ tracks: [{ name: 't' }] });
     importRuns('t', generateRuns({ seed: 5, days: 15 }));
-    expect(t.ctx.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
+    expect(t.ctx.figures.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
   });
 });
 
@@ -130,9 +130,9 @@ describe('CUSUM on imported history', () => {
     importRuns('t', generateRuns({ seed: 2, days: 16 }));
     const rows = t.ctx.store.loadThresholds<{ h: number }>();
     expect(rows).toHaveLength(1);
-    t.ctx.refresh();
+    t.ctx.figures.refresh();
     expect(t.ctx.store.loadThresholds()).toHaveLength(1);
-    expect(t.ctx.snapshot('t').regression.cusum!.threshold).toBe(rows[0]![1].h);
+    expect(t.ctx.figures.snapshot('t').regression.cusum!.threshold).toBe(rows[0]![1].h);
   });
 });
 
@@ -140,7 +140,7 @@ describe('baselines set by config, API and CLI', () => {
   it('uses the exact binomial against a fixed p0 from the config, over the whole history', () => {
     t = makeContext({ tracks: [{ name: 't', baseline: { kind: 'fixed', p0: 0.6 } }] });
     importRuns('t', generateRuns({ seed: 4, days: 3 }));
-    const r = t.ctx.snapshot('t').regression;
+    const r = t.ctx.figures.snapshot('t').regression;
     expect(r.baseline).toMatchObject({ kind: 'fixed', p0: 0.6, createdBy: 'config', monitorFromMs: 0 });
     expect(r.windows.map((w) => w.method)).toEqual(['binomial', 'binomial', 'binomial']);
     expect(r.cusum!.attempts).toBe(150);
@@ -153,7 +153,7 @@ describe('baselines set by config, API and CLI', () => {
     app = await buildServer(t.ctx);
     const runs = generateRuns({ seed: 11, days: 21, dropFromDay: 14, drop: 0.2 });
     importRuns('t', runs.slice(0, 20));
-    expect(t.ctx.snapshot('t').regression.cusum!.statistic).toBeGreaterThan(0);
+    expect(t.ctx.figures.snapshot('t').regression.cusum!.statistic).toBeGreaterThan(0);
     const headers = { authorization: `Bearer ${token}` };
     const put = (payload: Record<string, unknown>, h: Record<string, string> = headers) => app!.inject({ method: 'PUT', url: '/api/tracks/t/baseline', payload, headers: h });
 
@@ -170,7 +170,7 @@ describe('baselines set by config, API and CLI', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ kind: 'reference', createdBy: 'alice', reason: 'new model accepted', trials: 300 });
     // The statistic restarts at 0 when the baseline changes.
-    expect(t.ctx.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
+    expect(t.ctx.figures.snapshot('t').regression.cusum).toMatchObject({ statistic: 0, attempts: 0 });
 
     const list = (await app.inject('/api/tracks/t/baselines')).json().baselines;
     expect(list.map((b: { createdBy: string }) => b.createdBy)).toEqual(['alice', 'auto']);

@@ -3,6 +3,7 @@
  * an attempt runs (with `limits.maxBudgetUsd`, the smaller of the two wins). The container runtime is a stand-in that
  * records what is run in the container; the invocation is built by the real agent code.
  */
+import { trackNamed } from '../../src/config/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeCode } from '../../src/agent/index.ts';
 import { loadDataset } from '../../src/dataset/index.ts';
@@ -46,7 +47,7 @@ async function budgetArgument(track: Record<string, unknown>): Promise<string> {
   const { runtime, execs } = recordingRuntime();
   const out = await runAttempt(
     { runtime, agent: claudeCode, config: t.ctx.config, credentials: { apiKey: 'sk-ant-test-0123456789' }, log: t.ctx.log },
-    { track: t.ctx.track('b'), runId: 1, task, sample: 0, harness: { kind: 'local', path: HARNESS_CLONE }, oracle: false },
+    { track: trackNamed(t.ctx.config, 'b'), runId: 1, task, sample: 0, harness: { kind: 'local', path: HARNESS_CLONE }, oracle: false },
   );
   // The stand-in CLI never starts: an infrastructure failure, after the one agent command.
   expect(out.attempt.outcome).toBe('infra_error');

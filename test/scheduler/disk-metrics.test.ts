@@ -42,7 +42,7 @@ afterAll(async () => {
 function setup(runtime: DockerRuntime): TestContext {
   // A slot far away: nothing runs; the scheduler only checks the engine.
   t = makeContext({ docker: { minFreeGb: 2 }, tracks: [{ name: `disk-${scope}`, concurrency: 1, schedule: { cron: '0 3 1 1 *' } }] });
-  scheduler = new Scheduler({ ctx: t.ctx, runtime, execute: async () => Promise.reject(new Error('no run expected')) });
+  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime, execute: async () => Promise.reject(new Error('no run expected')) });
   return t;
 }
 

@@ -80,7 +80,7 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
   it('a schedule firing every second runs the track again and again, never two runs at once', async () => {
     t = context({ cron: '* * * * * *', tasks: 1 });
     const ctx = t.ctx;
-    scheduler = new Scheduler({ ctx, runtime });
+    scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
     const completed = () => ctx.store.listRuns(TRACK, { limit: 100, offset: 0 }).runs.filter((r) => r.state === 'completed');
     await until('three completed runs', () => completed().length >= 3, 150_000);
@@ -116,19 +116,19 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
     const ctx = t.ctx;
     // Start just after a slot, stop at once: the next slot comes while nothing runs.
     await until('the start of a 5 s period', () => Date.now() % 5000 < 1500 && Date.now() % 5000 > 100, 6000);
-    const first = new Scheduler({ ctx, runtime });
+    const first = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await first.start();
     await first.stop();
     expect(ctx.store.listRuns(TRACK, { limit: 10, offset: 0 }).total).toBe(0);
     const missedSlot = Math.ceil(Date.now() / 5000) * 5000;
     await until('the slot to pass', () => Date.now() > missedSlot + 200, 6000);
 
-    scheduler = new Scheduler({ ctx, runtime });
+    scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
-    expect(ctx.ops(TRACK).runInProgress).toBe(true);
+    expect(ctx.figures.ops(TRACK).runInProgress).toBe(true);
     const catchUp = await until('the catch-up run to be stored', () => ctx.store.latestRun(TRACK, ['running']), 30_000);
     expect(catchUp).toMatchObject({ trigger: 'catch-up' });
-    expect(ctx.ops(TRACK)).toMatchObject({ missedRuns: 1, runInProgress: true });
+    expect(ctx.figures.ops(TRACK)).toMatchObject({ missedRuns: 1, runInProgress: true });
     expect(series(await ctx.exporter.render(), 'agentdrift_scheduler_missed_runs_total', { track: TRACK })).toBe(1);
     await until('the catch-up run to end', () => ctx.store.getRun(catchUp!.id)!.state === 'completed', 120_000);
     await scheduler.stop();
@@ -142,7 +142,7 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
   it('the daily budget stops a run from starting attempts once the day\'s spend reaches it', async () => {
     t = context({ cron: '0 0 1 1 *', tasks: 3, dailyUsd: 0.000001 });
     const ctx = t.ctx;
-    scheduler = new Scheduler({ ctx, runtime });
+    scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
     const { runId } = await scheduler.trigger(TRACK);
     await until('the run to end', () => ctx.store.getRun(runId)!.state !== 'running', 120_000);

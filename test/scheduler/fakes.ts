@@ -3,10 +3,9 @@
  * stores runs like executeRun but ends them when the test says (or when aborted), and a container runtime that only
  * answers ping and removeLeftovers. The end-to-end tests use the real ones.
  */
-import type { AppContext } from '../../src/core/app-context.ts';
 import type { ContainerRuntime } from '../../src/executor/runtime.ts';
 import type { EndedRunState } from '../../src/domain/types.ts';
-import type { RunOptions, RunSummary } from '../../src/core/runner/run.ts';
+import type { RunDeps, RunOptions, RunSummary } from '../../src/core/runner/run.ts';
 import { acquireTrackLease } from '../../src/core/runner/lease.ts';
 import { RunStop } from '../../src/core/runner/run.ts';
 import { finishRun } from '../../src/store/run-records.ts';
@@ -85,7 +84,7 @@ export interface FakeRuns {
  */
 export function fakeRuns(clock: Clock): FakeRuns {
   const state: FakeRuns = { calls: [], failNext: null, stubborn: false, execute: null as unknown as ExecuteRun };
-  state.execute = async (ctx: AppContext, _runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
+  state.execute = async (ctx: RunDeps, _runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
     await Promise.resolve();
     if (state.failNext) {
       const e = state.failNext;
@@ -99,7 +98,7 @@ export function fakeRuns(clock: Clock): FakeRuns {
       lease.release();
     }
   };
-  const run = async (ctx: AppContext, track: string, opts: RunOptions): Promise<RunSummary> => {
+  const run = async (ctx: RunDeps, track: string, opts: RunOptions): Promise<RunSummary> => {
     const unfinished = ctx.store.latestRun(track, ['running', 'interrupted']);
     const runId =
       unfinished?.id ??
@@ -119,7 +118,7 @@ export function fakeRuns(clock: Clock): FakeRuns {
     const end = await Promise.race([told, aborted]);
     const [endState, reason] = end instanceof RunStop ? [end.state, end.reason] : [end, end === 'completed' ? null : `ended ${end}`];
     finishRun(ctx.store, runId, endState, reason, clock.now());
-    ctx.refresh(track);
+    ctx.figures.refresh(track);
     return { runId, state: endState, resumed: Boolean(unfinished), attempted: 0, skippedAsDone: 0, outcomes: { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } };
   };
   return state;

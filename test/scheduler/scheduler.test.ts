@@ -40,7 +40,7 @@ function setup(tracks: Record<string, unknown>[], startIso: string, opts: { befo
   const clock = new FakeClock(at(startIso));
   const runs = fakeRuns(clock);
   const rt = fakeRuntime();
-  scheduler = new Scheduler({ ctx: t.ctx, runtime: rt.runtime, clock, execute: runs.execute, checkIntervalMs: opts.checkIntervalMs ?? 3_600_000, graceMs: opts.graceMs ?? 5_000 });
+  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: rt.runtime, clock, execute: runs.execute, checkIntervalMs: opts.checkIntervalMs ?? 3_600_000, graceMs: opts.graceMs ?? 5_000 });
   const ctx = t.ctx;
   return { t, clock, runs, rt, scheduler, metrics: () => ctx.exporter.render() };
 }
@@ -113,19 +113,19 @@ describe('the scheduler', () => {
     expect(s.runs.calls.map((c) => c.trigger)).toEqual(['catch-up']);
     const m = await s.metrics();
     expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(3);
-    const ops = s.t.ctx.ops('daily');
+    const ops = s.t.ctx.figures.ops('daily');
     expect(ops.missedRuns).toBe(3);
     const { lastMissed } = await import('../../src/store/run-records.ts');
     expect(lastMissed(s.t.ctx.store, 'daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
     // Started again soon after: nothing more was missed, nothing runs.
     s.runs.calls[0]!.finish();
     await s.scheduler.stop(0);
-    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
     scheduler = again;
     await s.clock.advance(3_600_000);
     await again.start();
     expect(s.runs.calls).toHaveLength(1);
-    expect(s.t.ctx.ops('daily').missedRuns).toBe(3);
+    expect(s.t.ctx.figures.ops('daily').missedRuns).toBe(3);
   });
 
   it('records the slots a late timer passed over (host suspended, event loop blocked) as missed, runs its own slot, re-arms after now', async () => {
@@ -136,7 +136,7 @@ describe('the scheduler', () => {
     expect(s.runs.calls).toHaveLength(1);
     s.runs.calls[0]!.finish();
     await flush();
-    expect(s.t.ctx.ops('hourly').missedRuns).toBe(0);
+    expect(s.t.ctx.figures.ops('hourly').missedRuns).toBe(0);
 
     // The host sleeps from before 14:00 to 16:30: the 14:00 timer fires at 16:30, past the 15:00 and 16:00 slots.
     s.clock.t = at('2026-01-01T16:30:00Z');
@@ -164,11 +164,11 @@ describe('the scheduler', () => {
     s.runs.calls[1]!.finish();
     await flush();
     await s.scheduler.stop(0);
-    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
     scheduler = again;
     await again.start();
     expect(s.runs.calls).toHaveLength(2);
-    expect(s.t.ctx.ops('hourly').missedRuns).toBe(3);
+    expect(s.t.ctx.figures.ops('hourly').missedRuns).toBe(3);
   });
 
   it('records a miss without running it when schedule.catchUp is false', async () => {
@@ -231,7 +231,7 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     // It resumed at start: stop that (interrupted again), then cancel it while nothing runs.
     await s.scheduler.stop(1000);
-    const fresh = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const fresh = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
     scheduler = fresh;
     expect(s.t.ctx.store.getRun(waiting)!.state).toBe('interrupted');
     expect(await fresh.cancel(waiting)).toMatchObject({ state: 'cancelled' });
@@ -353,7 +353,7 @@ describe('the scheduler', () => {
     attempt('a', '2025-12-31T14:30:00Z', 5); // 23:30 the day before in Tokyo
     attempt('b', '2026-01-01T09:00:00Z', 1.25); // 18:00 on Jan 1st in Tokyo
     await s.scheduler.start();
-    expect(s.t.ctx.ops('tokyo')).toMatchObject({ costTodayUsd: 1.25, budgetExhausted: true, dayStartMs: at('2025-12-31T15:00:00Z') });
+    expect(s.t.ctx.figures.ops('tokyo')).toMatchObject({ costTodayUsd: 1.25, budgetExhausted: true, dayStartMs: at('2025-12-31T15:00:00Z') });
     expect(series(await s.metrics(), 'agentdrift_budget_exhausted', { track: 'tokyo' })).toBe(1);
     // Midnight in Tokyo is 15:00 UTC: the next check after it clears the flag.
     await s.clock.advanceTo(at('2026-01-01T16:00:00Z'));
@@ -406,7 +406,7 @@ describe('the scheduler', () => {
     await expect(s.scheduler.trigger('daily')).rejects.toThrow(/shutting down/);
     expect(s.clock.pending()).toBe(0);
 
-    const again = new Scheduler({ ctx: s.t.ctx, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute, graceMs: 3000 });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute, graceMs: 3000 });
     scheduler = again;
     await again.start();
     expect(s.runs.calls[1]).toMatchObject({ runId: r.runId, resumed: true });

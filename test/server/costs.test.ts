@@ -35,7 +35,7 @@ beforeAll(async () => {
       { name: 'utc', schedule: { cron: '0 3 * * *', timezone: 'UTC' } },
     ],
   });
-  t.ctx.attachLive({ now: () => NOW, nextRunMs: () => null, liveRun: () => null, dockerUp: () => true });
+  t.ctx.figures.attachLive({ now: () => NOW, nextRunMs: () => null, liveRun: () => null, dockerUp: () => true });
   const s = t.ctx.store;
   // Paris moved to summer time on 2026-03-29 (a 23-hour day, 23:00Z to 22:00Z).
   runs = { early: run('paris', '2026-03-28T22:00:00Z'), skipped: run('paris', '2026-03-29T01:00:00Z', 'skipped'), late: run('paris', '2026-03-29T21:00:00Z') };

@@ -14,6 +14,7 @@ import { setBaseline } from '../../src/core/baselines/service.ts';
 import { startServer, buildServer, type RunningServer } from '../../src/adapters/http/server.ts';
 import { trackThreshold, type ThresholdResult } from '../../src/stats/index.ts';
 import { CpuPool } from '../../src/workers/pool.ts';
+import { thresholdInWorker } from '../../src/core/figures/figures.ts';
 import { generateRuns, historyDocument } from '../helpers/history.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 
@@ -54,7 +55,7 @@ describe('the CUSUM threshold in a worker thread', () => {
       [{ kind: 'fixed', p0: 0.55 }, { attemptsPerDay: 12, seed: 7, horizonDays: 90 }],
       [reference, { attemptsPerDay: 12, seed: 3, horizonDays: 90 }],
     ] as const) {
-      const inWorker: ThresholdResult = await pool.threshold({ baseline, options });
+      const inWorker: ThresholdResult = await thresholdInWorker(pool, { baseline, options });
       expect(inWorker).toEqual(trackThreshold(baseline, options));
     }
   });
@@ -63,18 +64,18 @@ describe('the CUSUM threshold in a worker thread', () => {
     t = makeContext({ server: { port: 0 }, tracks: [{ name: 't' }] }, { AGENTDRIFT_API_TOKEN: TOKEN });
     const runs = generateRuns({ seed: 11, days: 20, start: daysAgo(22) });
     importHistoryText(t.ctx, 't', historyDocument(runs), { fileName: 'generated' });
-    const before = t.ctx.snapshot('t').regression.cusum!;
+    const before = t.ctx.figures.snapshot('t').regression.cusum!;
     server = await startServer(t.ctx, { handleSignals: false });
 
     // A new reference period: a baseline hash no threshold is cached for, so the refresh simulates one.
     const row = setBaseline(t.ctx, 't', { from: runs[10]!.startedAt, to: runs[19]!.endedAt }, { by: 'test', reason: 'new reference' });
     const order = await race({
-      threshold: t.ctx.settled(),
+      threshold: t.ctx.figures.settled(),
       healthz: fetch(`${server.address}/healthz`).then((r) => expect(r.status).toBe(200)),
     });
     expect(order, errors(t)).toEqual(['healthz', 'threshold']);
 
-    const after = t.ctx.snapshot('t').regression.cusum!;
+    const after = t.ctx.figures.snapshot('t').regression.cusum!;
     expect(after.since).toBe(new Date(row.monitorFromMs).toISOString());
     expect(after.threshold).not.toBe(before.threshold);
     const inThread = trackThreshold(toStatsBaseline(row), { attemptsPerDay: after.attemptsPerDay, R: after.oddsRatio, horizonDays: after.horizonDays });
@@ -110,7 +111,7 @@ describe('the CUSUM threshold in a worker thread', () => {
 
 describe('a large import body in a worker thread', () => {
   async function listen(ctx: TestContext['ctx'], onImportHandler: () => void): Promise<string> {
-    ctx.offloadRefreshes();
+    ctx.figures.offloadRefreshes();
     app = await buildServer(ctx);
     app.addHook('preHandler', async (req) => {
       if (req.url.includes('/import')) onImportHandler();
@@ -138,7 +139,7 @@ describe('a large import body in a worker thread', () => {
     const strip = (d: unknown) => ({ ...(d as object), exportedAt: null });
     expect(strip(exportHistory(t.ctx, 't'))).toEqual(strip(exportHistory(u.ctx, 't')));
     const figures = (c: TestContext) => {
-      const { windows, cusum, usage } = c.ctx.snapshot('t').regression;
+      const { windows, cusum, usage } = c.ctx.figures.snapshot('t').regression;
       return { windows, cusum, usage };
     };
     expect(figures(t)).toEqual(figures(u));

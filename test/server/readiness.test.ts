@@ -41,7 +41,7 @@ async function serve(env: NodeJS.ProcessEnv, socketPath?: string): Promise<{ t: 
   const o: (typeof open)[number] = { t, app };
   open.push(o);
   if (socketPath !== undefined) {
-    o.scheduler = new Scheduler({ ctx: t.ctx, runtime: new DockerRuntime({ socketPath: t.ctx.config.docker.socketPath }) });
+    o.scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: new DockerRuntime({ socketPath: t.ctx.config.docker.socketPath }) });
     await o.scheduler.start();
   }
   return o;

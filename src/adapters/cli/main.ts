@@ -4,10 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { AppContext, UnknownTrackError, VERSION } from '../../core/app-context.ts';
+import type { App, Wiring } from '../app.ts';
+import { VERSION } from '../version.ts';
 import { logAgentCredentials } from '../../agent/credentials.ts';
 import { createLogger } from '../log.ts';
-import { ConfigError, loadConfig, type Config } from '../../config/index.ts';
+import { ConfigError, loadConfig, trackNamed, UnknownTrackError } from '../../config/index.ts';
 import { ImportError } from '../../core/history/format.ts';
 import { FINISHED_RUN_STATES } from '../../domain/types.ts';
 import { exportHistory, importHistoryFile } from '../../core/history/import.ts';
@@ -25,12 +26,12 @@ interface GlobalOptions {
   config?: string;
 }
 
-function openContext(cmd: Command, opts: { quiet?: boolean } = {}): AppContext {
+function openContext(wiring: Wiring, cmd: Command, opts: { quiet?: boolean } = {}): App {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   const loaded = loadConfig({ path: g.config });
   const log = createLogger(opts.quiet ? 'warn' : loaded.config.logLevel);
   try {
-    return new AppContext(loaded, log);
+    return wiring.openApp(loaded, log);
   } catch (e) {
     // A dataDir that cannot be created or written, or a file there that is not a database: say which, in one line.
     const code = (e as { code?: unknown }).code;
@@ -39,7 +40,7 @@ function openContext(cmd: Command, opts: { quiet?: boolean } = {}): AppContext {
   }
 }
 
-export function buildProgram(): Command {
+export function buildProgram(wiring: Wiring): Command {
   const program = new Command('agentdrift')
     .description('Tells you, with statistics you can trust, when a coding agent got worse.')
     .version(VERSION)
@@ -50,12 +51,10 @@ export function buildProgram(): Command {
     .command('daemon')
     .description('run the daemon: HTTP API, /metrics and the schedule of every track')
     .action(async (_o, cmd: Command) => {
-      const ctx = openContext(cmd);
+      const ctx = openContext(wiring, cmd);
       logAgentCredentials(ctx.log, ctx.agentCredentials, ctx.config.tracks.map((t) => t.name), process.env);
-      const { DockerRuntime } = await import('../../executor/index.ts');
-      const { Scheduler } = await import('../../core/scheduler/scheduler.ts');
-      const runtime = new DockerRuntime(dockerOptions(ctx.config));
-      const scheduler = new Scheduler({ ctx, runtime });
+      const runtime = await wiring.runtime(ctx.config);
+      const scheduler = await wiring.scheduler(ctx, runtime);
       const server = await startServer(ctx, { control: scheduler, stop: () => scheduler.stop() });
       try {
         await scheduler.start();
@@ -127,7 +126,7 @@ export function buildProgram(): Command {
     .option('--at <iso>', 'run time of a margin results.json (default: its YYYYMMDD-HHMMSS directory name)')
     .argument('<file>', 'file to import')
     .action((file: string, o: { track: string; at?: string }, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         const r = importHistoryFile(ctx, o.track, file, o.at);
         console.log(`imported ${r.runsStored} run(s), ${r.attemptsStored} attempt(s) into ${o.track} from ${file} (${r.kind} format)` + (r.runsSkipped ? `; ${r.runsSkipped} run(s) already stored, skipped` : ''));
@@ -143,7 +142,7 @@ export function buildProgram(): Command {
     .requiredOption('-t, --track <name>', 'track to export')
     .option('-o, --output <file>', 'write to a file instead of standard output')
     .action((o: { track: string; output?: string }, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         const text = `${JSON.stringify(exportHistory(ctx, o.track), null, 1)}\n`;
         if (o.output) writeFileSync(o.output, text);
@@ -157,7 +156,7 @@ export function buildProgram(): Command {
     .command('metrics')
     .description('print the /metrics exposition once and exit')
     .action(async (_o, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         process.stdout.write(await ctx.exporter.render());
       } finally {
@@ -173,19 +172,19 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON instead of a table')
     .action(async (o: { track?: string; dataset?: string; json?: boolean }, cmd: Command) => {
       if (!o.track === !o.dataset) throw new UsageError('give --track NAME or --dataset FILE');
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         const { describeTasks, formatTaskJson, formatTaskTable, loadDataset, selectTasks } = await import('../../dataset/index.ts');
         const { datasetDownloadReporter } = await import('../../core/runner/fetch-progress.ts');
         const { fetchLinePrinter } = await import('./progress.ts');
-        const source = o.dataset ? { kind: 'file' as const, path: o.dataset } : ctx.track(o.track as string).suite.dataset;
+        const source = o.dataset ? { kind: 'file' as const, path: o.dataset } : trackNamed(ctx.config, o.track as string).suite.dataset;
         // The listing goes to stdout; how far a first download has come goes to stderr (and the log).
         const download = datasetDownloadReporter({ log: ctx.log, onFetch: fetchLinePrinter(process.stderr, 2000), reportEveryMs: 0 });
         const loaded = await loadDataset(source, ctx.config.dataDir, { onProgress: download.onProgress });
         download.finish();
         let tasks = loaded.tasks;
         if (o.track) {
-          const t = ctx.track(o.track);
+          const t = trackNamed(ctx.config, o.track);
           tasks = selectTasks(tasks, { ids: t.suite.ids, exclude: t.suite.exclude, size: t.suite.size, seed: t.suite.seed });
         }
         const rows = describeTasks(tasks, ctx.config.docker.imageRepository);
@@ -202,11 +201,10 @@ export function buildProgram(): Command {
     .option('--tasks <ids>', 'comma-separated task ids of the suite to run (default: the whole suite)')
     .option('--oracle', 'apply the gold patches instead of running the agent, to validate tasks and infrastructure')
     .action(async (o: { track: string; tasks?: string; oracle?: boolean }, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: Boolean(process.stderr.isTTY) });
-      const { DockerRuntime } = await import('../../executor/index.ts');
+      const ctx = openContext(wiring, cmd, { quiet: Boolean(process.stderr.isTTY) });
       const { executeRun } = await import('../../core/runner/run.ts');
       const { progressReporter } = await import('./progress.ts');
-      const runtime = new DockerRuntime(dockerOptions(ctx.config));
+      const runtime = await wiring.runtime(ctx.config);
       const abort = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         if (abort.signal.aborted) process.exit(130);
@@ -272,7 +270,7 @@ export function buildProgram(): Command {
     .option('--reason <text>', 'why the baseline changes', 'set from the command line')
     .option('--by <name>', 'who changes it', process.env.USER ?? 'cli')
     .action((o: { track: string; p0?: string; from?: string; to?: string; reason: string; by: string }, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         let req: BaselineRequest;
         if (o.p0 !== undefined) {
@@ -297,9 +295,9 @@ export function buildProgram(): Command {
     .description('every baseline the track has had, newest (in force) first')
     .requiredOption('-t, --track <name>', 'track')
     .action((o: { track: string }, cmd: Command) => {
-      const ctx = openContext(cmd, { quiet: true });
+      const ctx = openContext(wiring, cmd, { quiet: true });
       try {
-        ctx.track(o.track);
+        trackNamed(ctx.config, o.track);
         console.log(JSON.stringify(ctx.store.listBaselines(o.track).map(baselineSummary), null, 1));
       } finally {
         ctx.close();
@@ -360,12 +358,6 @@ export function phaseTotals(): { add(t: AttemptTimings): void; line(): string | 
   };
 }
 
-/** The Docker runtime's options from the config: its socket and the deadlines of the engine's work. */
-function dockerOptions(config: Config): { socketPath: string; callTimeoutMs: number; transferTimeoutMs: number } {
-  const d = config.docker;
-  return { socketPath: d.socketPath, callTimeoutMs: d.engineTimeoutSeconds * 1000, transferTimeoutMs: d.transferTimeoutSeconds * 1000 };
-}
-
 export { daemonUrl };
 
 /**
@@ -401,8 +393,9 @@ async function callDaemon(cmd: Command, o: { url?: string; token?: string }, met
 /** Errors whose message says all a user needs: printed without a stack trace. */
 const KNOWN_ERRORS = new Set(['ListenError', 'RunFailedError', 'RunError', 'DatasetLoadError', 'DatasetRowError', 'TaskSelectionError', 'HarnessError', 'ChecksumMismatchError', 'DownloadError', 'InfraError']);
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram().exitOverride();
+/** Runs one command line with the parts main.ts wires; the exit code to leave with. */
+export async function runCli(argv: string[], wiring: Wiring): Promise<number> {
+  const program = buildProgram(wiring).exitOverride();
   try {
     await guardUnsettled(program.parseAsync(argv));
     // A command that finished but has something to say in its exit code (run --oracle with failing tasks: 3; an

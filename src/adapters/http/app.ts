@@ -7,7 +7,9 @@ import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance, FastifySchema } from 'fastify';
-import { UnknownTrackError, VERSION, type AppContext } from '../../core/app-context.ts';
+import { UnknownTrackError } from '../../config/index.ts';
+import type { App } from '../app.ts';
+import { VERSION } from '../version.ts';
 import { bearerGuard } from './auth.ts';
 import healthRoutes from './routes/health.ts';
 import baselineRoutes from './routes/baselines.ts';
@@ -22,7 +24,7 @@ import { registerJsonParser, RequestValidationError, zodValidatorCompiler } from
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AppOptions {
-  ctx: AppContext;
+  ctx: App;
   control?: RunControl;
 }
 

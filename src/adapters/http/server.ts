@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { AppContext } from '../../core/app-context.ts';
+import type { App } from '../app.ts';
 import type { RunControl } from '../../core/scheduler/scheduler.ts';
 import app from './app.ts';
 
@@ -24,7 +24,7 @@ export interface ServerOptions {
   control?: RunControl;
 }
 
-export async function buildServer(ctx: AppContext, opts: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(ctx: App, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const fastify = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     return503OnClosing: true,
@@ -58,10 +58,10 @@ export interface StartOptions extends ServerOptions {
   handleSignals?: boolean;
 }
 
-export async function startServer(ctx: AppContext, opts: StartOptions = {}): Promise<RunningServer> {
+export async function startServer(ctx: App, opts: StartOptions = {}): Promise<RunningServer> {
   // From here on the figures are recomputed in a worker thread (a threshold simulation takes seconds), so that no
   // request waits for them.
-  ctx.offloadRefreshes();
+  ctx.figures.offloadRefreshes();
   const fastify = await buildServer(ctx, opts);
   const { host, port } = ctx.config.server;
   let address: string;

@@ -7,21 +7,11 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ENDED_RUN_STATES, OUTCOMES, TOKEN_TYPES } from '../../domain/types.ts';
 import type { TrackOps, TrackSnapshot } from '../../core/figures/snapshot.ts';
+import type { DockerDiskFigures } from '../../core/runner/images.ts';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-/** The engine's disk as the scheduler last measured it (src/core/runner/images.ts computes it). */
-export interface DockerDiskFigures {
-  imagesBytes: number;
-  images: number;
-  /** Null when the data root's free space cannot be measured from here. */
-  freeBytes: number | null;
-  totalBytes: number | null;
-  /** Tracks whose suite images are known (a run resolved them). */
-  tracks: { track: string; present: number; missing: number; requiredBytes: number }[];
-}
-
-/** Where the exporter says that it left a figure out (AppContext passes its logger's warn). */
+/** Where the exporter says that it left a figure out (main.ts passes its logger's warn). */
 export type ExporterWarn = (fields: Record<string, unknown>, message: string) => void;
 
 export class MetricsExporter {
@@ -47,7 +37,7 @@ export class MetricsExporter {
     registers: [],
   });
 
-  /** Set once per process from its environment (AppContext): never reset by applyOps. */
+  /** Set once per process from its environment (main.ts): never reset by applyOps. */
   private readonly credentialsGauge = new Gauge({
     name: 'agentdrift_agent_credentials_present',
     help: '1 when this process has credentials for the track\'s agent (from its environment), else 0: agent runs fail without them.',

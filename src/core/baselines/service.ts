@@ -1,18 +1,19 @@
 /**
  * Setting and presenting baselines: shared by the API and the CLI.
  */
-import type { AppContext } from '../app-context.ts';
+import { trackNamed } from '../../config/index.ts';
+import type { CoreDeps } from '../deps.ts';
 import { finiteOrNull, isoOrNull } from '../../domain/values.ts';
 import { baselinePassRate } from '../../stats/index.ts';
 import type { BaselineRow } from '../../store/store.ts';
 import { buildBaseline, toStatsBaseline, type BaselineRequest } from './baseline.ts';
 
 
-export function setBaseline(ctx: AppContext, track: string, req: BaselineRequest, who: { by: string; reason: string }): BaselineRow {
-  ctx.track(track);
-  const row = ctx.store.insertBaseline(track, buildBaseline(ctx.store, track, req, who));
-  ctx.log.info({ track, baseline: row.id, kind: row.kind, by: who.by, reason: who.reason }, 'baseline changed');
-  ctx.refresh(track);
+export function setBaseline(deps: CoreDeps, track: string, req: BaselineRequest, who: { by: string; reason: string }): BaselineRow {
+  trackNamed(deps.config, track);
+  const row = deps.store.insertBaseline(track, buildBaseline(deps.store, track, req, who));
+  deps.log.info({ track, baseline: row.id, kind: row.kind, by: who.by, reason: who.reason }, 'baseline changed');
+  deps.figures.refresh(track);
   return row;
 }
 

@@ -2,7 +2,8 @@
  * `agentdrift import` and `agentdrift export`: the I/O around the pure formats in format.ts.
  */
 import { readFileSync } from 'node:fs';
-import type { AppContext } from '../app-context.ts';
+import { trackNamed } from '../../config/index.ts';
+import type { CoreDeps } from '../deps.ts';
 import type { ImportResult } from '../../store/store.ts';
 import { ImportError, parseHistory, toHistoryDocument, type ParseOptions } from './format.ts';
 
@@ -18,26 +19,26 @@ export interface ImportSummary extends ImportResult {
   notes: string[];
 }
 
-export function importHistoryText(ctx: AppContext, track: string, text: string, opts: ParseOptions): ImportSummary {
-  ctx.track(track);
+export function importHistoryText(deps: CoreDeps, track: string, text: string, opts: ParseOptions): ImportSummary {
+  trackNamed(deps.config, track);
   const parsed = parseHistory(text, opts);
-  const result = ctx.store.importRuns(track, parsed.runs);
-  ctx.refresh(track);
-  ctx.log.info({ track, file: opts.fileName, ...result }, 'history imported');
+  const result = deps.store.importRuns(track, parsed.runs);
+  deps.figures.refresh(track);
+  deps.log.info({ track, file: opts.fileName, ...result }, 'history imported');
   return { kind: parsed.kind, notes: parsed.notes, ...result };
 }
 
-export function importHistoryFile(ctx: AppContext, track: string, file: string, at?: string): ImportSummary {
+export function importHistoryFile(deps: CoreDeps, track: string, file: string, at?: string): ImportSummary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ImportError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return importHistoryText(ctx, track, text, { fileName: file, at });
+  return importHistoryText(deps, track, text, { fileName: file, at });
 }
 
-export function exportHistory(ctx: AppContext, track: string): unknown {
-  ctx.track(track);
-  return toHistoryDocument(track, ctx.store.iterateRunsWithAttempts(track), new Date(), (why) => ctx.log.warn({ track }, why));
+export function exportHistory(deps: CoreDeps, track: string): unknown {
+  trackNamed(deps.config, track);
+  return toHistoryDocument(track, deps.store.iterateRunsWithAttempts(track), new Date(), (why) => deps.log.warn({ track }, why));
 }

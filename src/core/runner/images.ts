@@ -14,7 +14,6 @@ import type { Logger } from 'pino';
 import type { Config, TrackConfig } from '../../config/index.ts';
 import { imageReference, type Task } from '../../dataset/index.ts';
 import type { ContainerRuntime, DiskUsage } from '../../executor/runtime.ts';
-import type { DockerDiskFigures } from '../../adapters/metrics/exporter.ts';
 import type { Store } from '../../store/store.ts';
 
 const GB = 1e9;
@@ -157,6 +156,17 @@ export async function removeUnusedImages(store: Store, runtime: ContainerRuntime
   }
   if (removed.length) log.info({ images: removed }, 'removed images agentdrift pulled that no configured suite uses any more');
   return removed;
+}
+
+/** The engine's disk as the scheduler last measured it (dockerDiskFigures below computes it). */
+export interface DockerDiskFigures {
+  imagesBytes: number;
+  images: number;
+  /** Null when the data root's free space cannot be measured from here. */
+  freeBytes: number | null;
+  totalBytes: number | null;
+  /** Tracks whose suite images are known (a run resolved them). */
+  tracks: { track: string; present: number; missing: number; requiredBytes: number }[];
 }
 
 /** The disk series: the engine's image use and free space, and per track (suite images known) what its next run needs. */

@@ -15,8 +15,9 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import type { Credentials } from '../../agent/index.ts';
 import { claudeCode } from '../../agent/index.ts';
-import type { AppContext } from '../app-context.ts';
+import type { CoreDeps } from '../deps.ts';
 import { agentCredentials, MISSING_CREDENTIALS } from '../../agent/credentials.ts';
+import { trackNamed, type Secrets } from '../../config/index.ts';
 import type { Task } from '../../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../../executor/runtime.ts';
 import type { AttemptInput, EndedRunState, RunState } from '../../domain/types.ts';
@@ -131,10 +132,15 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Whether the track's spend of the day (in its time zone) has reached its daily budget. */
-export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: number): { reached: boolean; spentUsd: number; limitUsd: number | null } {
-  const track = ctx.track(trackName);
+/** What a run needs on top of the core's common dependencies: the agent's credentials, from the environment. */
+export interface RunDeps extends CoreDeps {
+  secrets: Secrets;
+}
+
+export function dailyBudgetReached(deps: Pick<CoreDeps, 'config' | 'store'>, trackName: string, nowMs: number): { reached: boolean; spentUsd: number; limitUsd: number | null } {
+  const track = trackNamed(deps.config, trackName);
   const day = startOfDay(nowMs, track.schedule.timezone);
-  const spentUsd = spentBetween(ctx.store, trackName, day, Number.MAX_SAFE_INTEGER);
+  const spentUsd = spentBetween(deps.store, trackName, day, Number.MAX_SAFE_INTEGER);
   const limitUsd = track.budget.dailyUsd ?? null;
   return { reached: limitUsd !== null && spentUsd >= limitUsd, spentUsd, limitUsd };
 }
@@ -143,30 +149,30 @@ export function dailyBudgetReached(ctx: AppContext, trackName: string, nowMs: nu
  * Runs the track once (see the module comment). Throws {@link TrackBusyError} before touching anything when another
  * process runs the track now; the track's lease is held until the run ends.
  */
-export async function executeRun(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions): Promise<RunSummary> {
-  ctx.track(trackName);
-  const log: Logger = ctx.log.child({ track: trackName });
+export async function executeRun(deps: RunDeps, runtime: ContainerRuntime, trackName: string, opts: RunOptions): Promise<RunSummary> {
+  trackNamed(deps.config, trackName);
+  const log: Logger = deps.log.child({ track: trackName });
   // One rule with the start-up warning, /readyz and agentdrift_agent_credentials_present.
-  const credentials = agentCredentials(ctx.secrets);
+  const credentials = agentCredentials(deps.secrets);
   if (!opts.oracle && !credentials) {
     throw new RunError(MISSING_CREDENTIALS);
   }
-  const lease = acquireTrackLease(ctx.store, trackName, opts.holder ?? 'agentdrift run', { log });
+  const lease = acquireTrackLease(deps.store, trackName, opts.holder ?? 'agentdrift run', { log });
   try {
     // Losing the lease (this process stalled past its time to live and another took the track) stops the run too.
     const signal = opts.signal ? AbortSignal.any([opts.signal, lease.lost]) : lease.lost;
-    return await leasedRun(ctx, runtime, trackName, { ...opts, signal }, credentials, lease, log);
+    return await leasedRun(deps, runtime, trackName, { ...opts, signal }, credentials, lease, log);
   } finally {
     // Images this store's pulls left that no configured suite uses any more (docker.removeUnusedImages).
-    if (!lease.lost.aborted && ctx.store.isOpen) {
-      await removeUnusedImages(ctx.store, runtime, ctx.config, log).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not remove unused images'));
+    if (!lease.lost.aborted && deps.store.isOpen) {
+      await removeUnusedImages(deps.store, runtime, deps.config, log).catch((e: unknown) => log.warn({ err: (e as Error).message }, 'could not remove unused images'));
     }
     lease.release();
   }
 }
 
 async function leasedRun(
-  ctx: AppContext,
+  deps: RunDeps,
   runtime: ContainerRuntime,
   trackName: string,
   opts: RunOptions,
@@ -174,7 +180,7 @@ async function leasedRun(
   lease: TrackLease,
   log: Logger,
 ): Promise<RunSummary> {
-  const track = ctx.track(trackName);
+  const track = trackNamed(deps.config, trackName);
   await runtime.ping();
 
   // The run is stored (or the unfinished one resumed) as soon as nothing about it can be refused any more, before
@@ -183,13 +189,13 @@ async function leasedRun(
   // is stored once it is.
   const selection = opts.taskIds?.length ? opts.taskIds : null;
   // Resume the track's unfinished run when there is one (never for an oracle run, which is not stored).
-  const unfinished = opts.oracle ? null : ctx.store.latestRun(trackName, ['running', 'interrupted']);
-  const unfinishedPlan = unfinished ? ctx.store.runPlan(unfinished.id) : null;
+  const unfinished = opts.oracle ? null : deps.store.latestRun(trackName, ['running', 'interrupted']);
+  const unfinishedPlan = unfinished ? deps.store.runPlan(unfinished.id) : null;
   let runId: number | null = null;
   let resumed = false;
   const storeNewRun = (suiteHash: string | null, plan?: { taskIds: string[]; samples: number }): number => {
-    const id = ctx.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash }, plan);
-    ctx.refresh(trackName);
+    const id = deps.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash }, plan);
+    deps.figures.refresh(trackName);
     return id;
   };
   if (unfinished) {
@@ -204,8 +210,8 @@ async function leasedRun(
     runId = unfinished.id;
     resumed = true;
     if (unfinishedPlan) {
-      ctx.store.updateRun(runId, { state: 'running', reason: null });
-      ctx.refresh(trackName);
+      deps.store.updateRun(runId, { state: 'running', reason: null });
+      deps.figures.refresh(trackName);
       log.info({ run: runId }, 'resuming an unfinished run');
     }
   } else if (!opts.oracle && !selection) {
@@ -218,18 +224,18 @@ async function leasedRun(
   let samples = track.samplesPerTask;
   try {
     const download = datasetDownloadReporter({ log, onFetch: opts.onFetch });
-    suite = await resolveSuite(ctx.store, track, { dataDir: ctx.config.dataDir, log, onProgress: download.onProgress });
+    suite = await resolveSuite(deps.store, track, { dataDir: deps.config.dataDir, log, onProgress: download.onProgress });
     download.finish();
   } catch (e) {
     if (runId === null || resumed) throw e;
     // A run stored before its suite: the suite's failure is the run's.
-    finishRun(ctx.store, runId, 'failed', `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000));
-    ctx.refresh(trackName);
+    finishRun(deps.store, runId, 'failed', `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000));
+    deps.figures.refresh(trackName);
     throw new RunFailedError(runId, e);
   }
   for (const r of suite.rejected) log.warn({ index: r.index, task: r.instanceId, reason: r.reason }, 'dataset row rejected');
   // The suite's images, so that an image pulled for it is never taken for unused (and for the disk series).
-  ctx.store.setTrackImages(trackName, taskImageRefs(suite.tasks, ctx.config.docker.imageRepository));
+  deps.store.setTrackImages(trackName, taskImageRefs(suite.tasks, deps.config.docker.imageRepository));
   const byId = new Map(suite.tasks.map((t) => [t.instanceId, t]));
 
   if (unfinished) {
@@ -237,8 +243,8 @@ async function leasedRun(
     if (!unfinishedPlan || gone.length) {
       // It can never be resumed: end it, so the next run starts afresh instead of failing the same way forever.
       const why = unfinishedPlan ? `names task(s) no longer in the dataset: ${gone.join(', ')}` : 'has no plan to resume';
-      finishRun(ctx.store, unfinished.id, 'failed', `could not resume: ${why}`);
-      ctx.refresh(trackName);
+      finishRun(deps.store, unfinished.id, 'failed', `could not resume: ${why}`);
+      deps.figures.refresh(trackName);
       throw new RunFailedError(unfinished.id, new RunError(`run ${unfinished.id} of ${trackName} ${why}; it is marked failed`));
     }
     taskIds = unfinishedPlan.taskIds;
@@ -248,22 +254,22 @@ async function leasedRun(
     const unknown = taskIds.filter((id) => !byId.has(id));
     if (unknown.length) throw new RunError(`task id(s) not in the suite of ${trackName}: ${unknown.join(', ')}`);
     if (runId !== null) {
-      ctx.store.setRunPlan(runId, { taskIds, samples }, suite.hash);
+      deps.store.setRunPlan(runId, { taskIds, samples }, suite.hash);
     } else if (!opts.oracle) {
       runId = storeNewRun(suite.hash, { taskIds, samples });
       opts.onStart?.(runId, resumed);
     }
   }
   try {
-    return await attemptAll(ctx, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log });
+    return await attemptAll(deps, runtime, trackName, opts, { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log });
   } catch (e) {
     // Without the lease the run is another process's now: what it stores is not ours to overwrite.
     if (runId === null || lease.lost.aborted) throw e;
     const reason = `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
     log.error({ run: runId, err: e instanceof Error ? e.message : String(e) }, 'run failed');
     try {
-      finishRun(ctx.store, runId, 'failed', reason);
-      ctx.refresh(trackName);
+      finishRun(deps.store, runId, 'failed', reason);
+      deps.figures.refresh(trackName);
     } catch (inner) {
       log.error({ run: runId, err: (inner as Error).message }, 'could not mark the run failed');
     }
@@ -283,9 +289,9 @@ interface Prepared {
   log: Logger;
 }
 
-async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName: string, opts: RunOptions, p: Prepared): Promise<RunSummary> {
+async function attemptAll(deps: RunDeps, runtime: ContainerRuntime, trackName: string, opts: RunOptions, p: Prepared): Promise<RunSummary> {
   const { runId, taskIds, samples, resumed, suite, byId, credentials, lease, log } = p;
-  const track = ctx.track(trackName);
+  const track = trackNamed(deps.config, trackName);
   const now = opts.now ?? Date.now;
   // Containers of this track left by a crash would hold resources and confuse the engine's view: remove them.
   const removed = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: trackName });
@@ -295,13 +301,13 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   const fills = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_ROLE]: ROLE_VOLUME_FILL }, { olderThanMs: VOLUME_FILL_GRACE_MS });
   if (fills) log.info({ removed: fills }, 'removed tool-volume fill containers left by a crashed process');
 
-  const done = runId === null ? new Set<string>() : ctx.store.attemptKeys(runId);
+  const done = runId === null ? new Set<string>() : deps.store.attemptKeys(runId);
   const work: { task: Task; sample: number }[] = [];
   for (const id of taskIds) for (let s = 0; s < samples; s++) if (!done.has(`${id}#${s}`)) work.push({ task: byId.get(id) as Task, sample: s });
 
   // Before any attempt: the images still to pull must fit on the engine's disk (the run fails at once otherwise).
-  const imageOf = (task: Task) => taskImageRefs([task], ctx.config.docker.imageRepository)[0] as string;
-  if (work.length) await checkDisk(ctx, runtime, track.concurrency, work.map((w) => imageOf(w.task)), log);
+  const imageOf = (task: Task) => taskImageRefs([task], deps.config.docker.imageRepository)[0] as string;
+  if (work.length) await checkDisk(deps, runtime, track.concurrency, work.map((w) => imageOf(w.task)), log);
   const uses = new ImageUses(work.map((w) => imageOf(w.task)));
 
   const outcomes: RunSummary['outcomes'] = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 };
@@ -313,7 +319,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
   const canStart = () => {
     if (budgetStop !== null) return false;
     if (opts.oracle || track.budget.dailyUsd === undefined) return true;
-    const b = dailyBudgetReached(ctx, trackName, now());
+    const b = dailyBudgetReached(deps, trackName, now());
     if (!b.reached) return true;
     budgetStop = `the day's spend reached the daily budget (${b.spentUsd.toFixed(2)} of ${(b.limitUsd as number).toFixed(2)} USD); no further attempt started`;
     log.warn({ run: runId, spentUsd: b.spentUsd, limitUsd: b.limitUsd }, 'daily budget reached: no further attempt starts');
@@ -326,7 +332,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     let result;
     try {
       result = await runAttempt(
-        { runtime, agent: claudeCode, config: ctx.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => ctx.store.recordPulledImage(ref) },
+        { runtime, agent: claudeCode, config: deps.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => deps.store.recordPulledImage(ref) },
         { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal, logFolder },
       );
     } catch (e) {
@@ -335,12 +341,12 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     }
     // remove-after-use: the image goes once no other attempt of the run needs it.
     const ref = imageOf(task);
-    if (uses.done(ref) && ctx.config.docker.images === 'remove-after-use') await removeTaskImage(runtime, ctx.store, ref, log);
+    if (uses.done(ref) && deps.config.docker.images === 'remove-after-use') await removeTaskImage(runtime, deps.store, ref, log);
     const a = result.attempt;
     if (runId !== null) {
-      ctx.store.insertAttempt(runId, a);
+      deps.store.insertAttempt(runId, a);
       if (!reported && (result.agentVersion || result.modelId)) {
-        ctx.store.updateRun(runId, { agentVersion: result.agentVersion ?? undefined, modelId: result.modelId ?? undefined });
+        deps.store.updateRun(runId, { agentVersion: result.agentVersion ?? undefined, modelId: result.modelId ?? undefined });
         reported = true;
       }
     } else {
@@ -371,8 +377,8 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
     reason = budgetStop;
   }
   if (runId !== null && !lease.lost.aborted) {
-    finishRun(ctx.store, runId, state, reason);
-    ctx.refresh(trackName);
+    finishRun(deps.store, runId, state, reason);
+    deps.figures.refresh(trackName);
   }
   log.info({ run: runId, state, ...outcomes }, 'run finished');
   return { runId, state, resumed, attempted: progress.done, skippedAsDone: done.size, outcomes, ...(opts.oracle ? { oracle } : {}) };
@@ -382,7 +388,7 @@ async function attemptAll(ctx: AppContext, runtime: ContainerRuntime, trackName:
  * Throws a RunError naming the shortfall when the images the run still has to pull (plus docker.minFreeGb) would
  * not fit in the free space of the engine's data root. Not measured (no way to see the data root): logged, no check.
  */
-async function checkDisk(ctx: AppContext, runtime: ContainerRuntime, concurrency: number, refs: readonly string[], log: Logger): Promise<void> {
+async function checkDisk(deps: RunDeps, runtime: ContainerRuntime, concurrency: number, refs: readonly string[], log: Logger): Promise<void> {
   let usage;
   try {
     usage = await runtime.diskUsage({ helperImages: [...new Set(refs)] });
@@ -390,12 +396,12 @@ async function checkDisk(ctx: AppContext, runtime: ContainerRuntime, concurrency
     log.warn({ err: (e as Error).message }, 'could not read the engine\'s disk use: the disk check is skipped');
     return;
   }
-  const need = diskNeed(usage, refs, ctx.config.docker, concurrency);
+  const need = diskNeed(usage, refs, deps.config.docker, concurrency);
   if (need.freeBytes === null) {
     log.warn({ dataRoot: usage.dataRoot }, 'the free space of the Docker data root cannot be measured here: the disk check is skipped');
     return;
   }
   log.info({ freeBytes: need.freeBytes, requiredBytes: need.requiredBytes, missing: need.missing.length, present: need.present.length }, 'disk check');
-  const short = diskShortfall(need, usage, ctx.config.docker);
+  const short = diskShortfall(need, usage, deps.config.docker);
   if (short) throw new RunError(short);
 }

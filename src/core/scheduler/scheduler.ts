@@ -16,13 +16,14 @@
  * Time comes from an injectable {@link Clock}, so tests drive days of schedule in milliseconds.
  */
 import type { Logger } from 'pino';
-import type { AppContext, LiveSource } from '../app-context.ts';
+import { trackNamed } from '../../config/index.ts';
+import type { Figures, FiguresRefresh, LiveSource } from '../figures/figures.ts';
 import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK, type ContainerRuntime } from '../../executor/runtime.ts';
 import type { RunRow } from '../../domain/types.ts';
 import type { LeaseRow } from '../../store/store.ts';
 import { LEASE_TTL_MS, otherLiveHolder, revokeTrackLease, TrackBusyError } from '../runner/lease.ts';
-import { executeRun, RunFailedError, RunStop, type RunOptions, type RunSummary } from '../runner/run.ts';
-import { dockerDiskFigures, removeUnusedImages } from '../runner/images.ts';
+import { executeRun, RunFailedError, RunStop, type RunDeps, type RunOptions, type RunSummary } from '../runner/run.ts';
+import { dockerDiskFigures, removeUnusedImages, type DockerDiskFigures } from '../runner/images.ts';
 import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from '../../store/run-records.ts';
 
 export interface Clock {
@@ -40,11 +41,23 @@ export const realClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
-export type ExecuteRun = (ctx: AppContext, runtime: ContainerRuntime, track: string, opts: RunOptions) => Promise<RunSummary>;
+/** What the scheduler needs: what a run needs, and the figures whose live part (next slot, run going on) it feeds. */
+export interface SchedulerDeps extends RunDeps {
+  figures: FiguresRefresh & Pick<Figures, 'attachLive' | 'schedule' | 'refreshOps'>;
+}
+
+/** Where the engine's disk figures go (the metrics exporter). */
+export interface DockerDiskSink {
+  applyDockerDisk(d: DockerDiskFigures | null): void;
+}
+
+export type ExecuteRun = (deps: RunDeps, runtime: ContainerRuntime, track: string, opts: RunOptions) => Promise<RunSummary>;
 
 export interface SchedulerOptions {
-  ctx: AppContext;
+  deps: SchedulerDeps;
   runtime: ContainerRuntime;
+  /** Where the disk figures measured at each check go (the metrics exporter). */
+  disk: DockerDiskSink;
   clock?: Clock;
   /** What runs a track (default executeRun; tests pass a stand-in). */
   execute?: ExecuteRun;
@@ -120,7 +133,8 @@ export interface RunControl {
 }
 
 export class Scheduler implements LiveSource, RunControl {
-  private readonly ctx: AppContext;
+  private readonly deps: SchedulerDeps;
+  private readonly disk: DockerDiskSink;
   private readonly runtime: ContainerRuntime;
   private readonly clock: Clock;
   private readonly execute: ExecuteRun;
@@ -139,15 +153,16 @@ export class Scheduler implements LiveSource, RunControl {
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
   constructor(opts: SchedulerOptions) {
-    this.ctx = opts.ctx;
+    this.deps = opts.deps;
+    this.disk = opts.disk;
     this.runtime = opts.runtime;
     this.clock = opts.clock ?? realClock;
     this.execute = opts.execute ?? executeRun;
     this.checkIntervalMs = opts.checkIntervalMs ?? 15_000;
     this.diskIntervalMs = opts.diskIntervalMs ?? 60_000;
-    this.graceMs = opts.graceMs ?? opts.ctx.config.server.shutdownGraceSeconds * 1000;
+    this.graceMs = opts.graceMs ?? opts.deps.config.server.shutdownGraceSeconds * 1000;
     this.elsewhereRetryMs = opts.elsewhereRetryMs ?? LEASE_TTL_MS / 2;
-    this.log = opts.ctx.log.child({ room: 'scheduler' });
+    this.log = opts.deps.log.child({ room: 'scheduler' });
   }
 
   // --- LiveSource ---------------------------------------------------------------------------------------------
@@ -195,24 +210,24 @@ export class Scheduler implements LiveSource, RunControl {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     if (this.state !== 'new') throw new Error('the scheduler was started already');
     this.state = 'running';
-    const { ctx } = this;
-    ctx.attachLive(this);
+    const { deps } = this;
+    deps.figures.attachLive(this);
     // A track that another live process (an `agentdrift run`) is running now is its business: its run is not stale,
     // its containers are not leftovers; the scheduler's own runs of it wait for the lease (a slot then is skipped).
     const elsewhere = new Map<string, LeaseRow>();
-    for (const t of ctx.config.tracks) {
-      const holder = otherLiveHolder(ctx.store, t.name);
+    for (const t of deps.config.tracks) {
+      const holder = otherLiveHolder(deps.store, t.name);
       if (holder) elsewhere.set(t.name, holder);
     }
-    for (const t of ctx.config.tracks) {
+    for (const t of deps.config.tracks) {
       const holder = elsewhere.get(t.name);
       if (holder) {
         this.log.warn({ track: t.name, holder }, 'another agentdrift process is running this track; its run is left alone');
         continue;
       }
-      const stale = ctx.store.latestRun(t.name, ['running']);
+      const stale = deps.store.latestRun(t.name, ['running']);
       if (stale) {
-        finishRun(ctx.store, stale.id, 'interrupted', 'the daemon stopped during the run (crash or kill); resumes now');
+        finishRun(deps.store, stale.id, 'interrupted', 'the daemon stopped during the run (crash or kill); resumes now');
         this.log.warn({ track: t.name, run: stale.id }, 'a run was left running by a daemon that stopped; it resumes now');
       }
     }
@@ -221,7 +236,7 @@ export class Scheduler implements LiveSource, RunControl {
     if (this.stoppedMeanwhile()) return;
     // Containers of these tracks are leftovers now: no run of them goes on. Other tracks' containers (another
     // daemon on the same engine) are not ours to touch.
-    for (const t of ctx.config.tracks) {
+    for (const t of deps.config.tracks) {
       if (elsewhere.has(t.name)) continue;
       try {
         const n = await this.runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_TRACK]: t.name });
@@ -233,16 +248,16 @@ export class Scheduler implements LiveSource, RunControl {
     if (this.stoppedMeanwhile()) return;
     // Images agentdrift pulled that no configured suite uses any more (the config changed while it was down).
     try {
-      if (this.docker) await removeUnusedImages(ctx.store, this.runtime, ctx.config, this.log);
+      if (this.docker) await removeUnusedImages(deps.store, this.runtime, deps.config, this.log);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not remove unused images');
     }
     if (this.stoppedMeanwhile()) return;
     this.scheduleCheck();
-    for (const t of ctx.config.tracks) {
+    for (const t of deps.config.tracks) {
       const now = this.clock.now();
-      const schedule = ctx.schedule(t.name);
-      const covered = coveredUntil(ctx.store, t.name);
+      const schedule = deps.figures.schedule(t.name);
+      const covered = coveredUntil(deps.store, t.name);
       let startNow: string | null = null;
       if (covered !== null) {
         const missed = schedule.slotsBetween(covered, now);
@@ -250,14 +265,14 @@ export class Scheduler implements LiveSource, RunControl {
           const iso = (ms: number | null) => new Date(ms as number).toISOString();
           const what = `${missed.capped ? 'at least ' : ''}${missed.count} scheduled run(s) from ${iso(missed.first)} to ${iso(missed.last)} missed while the daemon was down`;
           const reason = `${what}; ${t.schedule.catchUp ? 'the most recent one runs now (schedule.catchUp)' : 'not caught up (schedule.catchUp is false)'}`;
-          recordMissed(ctx.store, t.name, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
+          recordMissed(deps.store, t.name, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
           this.log.warn({ track: t.name, missed: missed.count, from: iso(missed.first), to: iso(missed.last), catchUp: t.schedule.catchUp }, 'scheduled runs missed while the daemon was down');
           if (t.schedule.catchUp) startNow = 'catch-up';
         }
       }
-      const unfinished = ctx.store.latestRun(t.name, ['running', 'interrupted']);
+      const unfinished = deps.store.latestRun(t.name, ['running', 'interrupted']);
       if (unfinished && !startNow && !elsewhere.has(t.name)) startNow = 'resume';
-      setCoveredUntil(ctx.store, t.name, now);
+      setCoveredUntil(deps.store, t.name, now);
       this.arm(t.name);
       if (startNow && this.state === 'running') {
         this.log.info({ track: t.name, why: startNow, run: unfinished?.id }, startNow === 'resume' ? 'resuming the unfinished run' : 'catching up the missed run');
@@ -265,7 +280,7 @@ export class Scheduler implements LiveSource, RunControl {
       }
       if (elsewhere.has(t.name)) this.watchElsewhere(t.name);
     }
-    ctx.refreshOps();
+    deps.figures.refreshOps();
     this.log.info({ next: Object.fromEntries([...this.next].map(([k, v]) => [k, v === null ? null : new Date(v).toISOString()])) }, 'scheduler started');
   }
 
@@ -293,18 +308,18 @@ export class Scheduler implements LiveSource, RunControl {
       for (const a of runs) {
         if (!this.active.has(a.track)) continue;
         await this.removeContainers(a.track, a.runId);
-        if (a.runId !== null && this.ctx.store.isOpen) finishRun(this.ctx.store, a.runId, 'interrupted', 'the daemon stopped during the run; resumes when it starts again');
+        if (a.runId !== null && this.deps.store.isOpen) finishRun(this.deps.store, a.runId, 'interrupted', 'the daemon stopped during the run; resumes when it starts again');
       }
     }
     this.state = 'stopped';
-    this.ctx.refreshOps();
+    this.deps.figures.refreshOps();
   }
 
   // --- control ------------------------------------------------------------------------------------------------
 
   /** Starts a run of the track now; resolves once it is stored (created or resumed) or has failed to start. */
   trigger(track: string, trigger = 'manual'): Promise<StartedRun> {
-    this.ctx.track(track);
+    trackNamed(this.deps.config, track);
     if (this.state !== 'running') return Promise.reject(new SchedulerStoppingError());
     const a = this.active.get(track);
     if (a) return Promise.reject(new RunBusyError(track, a.runId));
@@ -317,7 +332,7 @@ export class Scheduler implements LiveSource, RunControl {
    * stay. Resolves with the run as stored.
    */
   async cancel(runId: number, reason = 'cancelled through the API'): Promise<RunRow> {
-    const { store } = this.ctx;
+    const { store } = this.deps;
     const run = store.getRun(runId);
     if (!run) throw new Error(`no run with id ${runId}`);
     const a = [...this.active.values()].find((x) => x.runId === runId);
@@ -333,7 +348,7 @@ export class Scheduler implements LiveSource, RunControl {
         finishRun(store, runId, 'cancelled', reason);
         if (this.active.get(a.track) === a) this.active.delete(a.track);
         revokeTrackLease(store, a.track);
-        this.ctx.refreshOps();
+        this.deps.figures.refreshOps();
         if (!(await this.within(this.removeContainers(a.track, runId), this.graceMs))) {
           this.log.warn({ run: runId }, 'the engine did not remove the run\'s containers within the grace period; a later run removes them as leftovers');
         }
@@ -350,7 +365,7 @@ export class Scheduler implements LiveSource, RunControl {
     } else {
       throw new RunEndedError(run);
     }
-    this.ctx.refresh(run.track);
+    this.deps.figures.refresh(run.track);
     return store.getRun(runId) as RunRow;
   }
 
@@ -402,15 +417,15 @@ export class Scheduler implements LiveSource, RunControl {
       else this.log.error('the Docker Engine does not answer');
     }
     this.docker = up;
-    if (!this.ctx.store.isOpen) return;
+    if (!this.deps.store.isOpen) return;
     await this.checkDisk(up);
-    if (!this.ctx.store.isOpen) return;
+    if (!this.deps.store.isOpen) return;
     try {
-      if (this.ctx.store.changedByOthers()) {
+      if (this.deps.store.changedByOthers()) {
         this.log.info('the store was changed by another agentdrift process: recomputing the figures');
-        this.ctx.refresh();
+        this.deps.figures.refresh();
       } else {
-        this.ctx.refreshOps();
+        this.deps.figures.refreshOps();
       }
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 'could not recompute the figures');
@@ -423,23 +438,23 @@ export class Scheduler implements LiveSource, RunControl {
    */
   private async checkDisk(up: boolean): Promise<void> {
     if (!up) {
-      this.ctx.exporter.applyDockerDisk(null);
+      this.disk.applyDockerDisk(null);
       this.lastDiskMs = -Infinity;
       return;
     }
     const now = this.clock.now();
     if (now - this.lastDiskMs < this.diskIntervalMs) return;
     this.lastDiskMs = now;
-    const { store, config } = this.ctx;
+    const { store, config } = this.deps;
     try {
       // The suites' own images serve to measure the data root when the daemon cannot see it (runs in a container).
       const helperImages = [...new Set(config.tracks.flatMap((t) => store.trackImages(t.name) ?? []))];
       const usage = await this.runtime.diskUsage({ helperImages });
       if (!store.isOpen) return;
-      this.ctx.exporter.applyDockerDisk(dockerDiskFigures(usage, store, config));
+      this.disk.applyDockerDisk(dockerDiskFigures(usage, store, config));
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'could not measure the Docker Engine\'s disk');
-      this.ctx.exporter.applyDockerDisk(null);
+      this.disk.applyDockerDisk(null);
     }
   }
 
@@ -453,8 +468,8 @@ export class Scheduler implements LiveSource, RunControl {
       this.clock.setTimeout(() => {
         this.elsewhereTimers.delete(track);
         if (this.state !== 'running' || this.active.has(track)) return;
-        if (otherLiveHolder(this.ctx.store, track)) return this.watchElsewhere(track);
-        const unfinished = this.ctx.store.latestRun(track, ['running', 'interrupted']);
+        if (otherLiveHolder(this.deps.store, track)) return this.watchElsewhere(track);
+        const unfinished = this.deps.store.latestRun(track, ['running', 'interrupted']);
         if (!unfinished) return;
         this.log.info({ track, run: unfinished.id }, 'the other process let go of the track: resuming its unfinished run');
         this.launch(track, 'resume');
@@ -469,10 +484,10 @@ export class Scheduler implements LiveSource, RunControl {
     this.timers.delete(track);
     if (this.state !== 'running') return;
     const now = this.clock.now();
-    const next = this.ctx.schedule(track).nextAfter(now);
+    const next = this.deps.figures.schedule(track).nextAfter(now);
     this.next.set(track, next);
     if (next !== null) this.wait(track, next);
-    this.ctx.refreshOps();
+    this.deps.figures.refreshOps();
   }
 
   private wait(track: string, slot: number): void {
@@ -505,26 +520,26 @@ export class Scheduler implements LiveSource, RunControl {
    * timer's own slot has run (or been skipped); the next one armed is the first after now.
    */
   private recordPassedOver(track: string, slot: number, now: number): void {
-    const missed = this.ctx.schedule(track).slotsBetween(slot, now);
+    const missed = this.deps.figures.schedule(track).slotsBetween(slot, now);
     if (missed.count === 0) return;
     const iso = (ms: number | null) => new Date(ms as number).toISOString();
     const lateS = Math.round((now - slot) / 1000);
     const reason = `${missed.capped ? 'at least ' : ''}${missed.count} scheduled run(s) from ${iso(missed.first)} to ${iso(missed.last)} passed over: the timer of the slot at ${iso(slot)} fired ${lateS} s late (host suspended or event loop blocked); that slot ran late, these did not run`;
-    recordMissed(this.ctx.store, track, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
-    setCoveredUntil(this.ctx.store, track, now);
+    recordMissed(this.deps.store, track, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
+    setCoveredUntil(this.deps.store, track, now);
     this.log.warn({ track, missed: missed.count, from: iso(missed.first), to: iso(missed.last), slot: iso(slot), lateMs: now - slot }, 'scheduled runs passed over while the timer was late');
   }
 
   /** A slot came: run the track, or record the slot skipped when its run is still going. */
   private fire(track: string, slot: number): void {
-    const { store } = this.ctx;
+    const { store } = this.deps;
     setCoveredUntil(store, track, slot);
     const a = this.active.get(track);
     if (a) {
       const reason = `the previous run${a.runId === null ? '' : ` (${a.runId}, ${a.trigger})`} was still going at this scheduled time`;
       const id = recordEndedRun(store, { track, state: 'skipped', trigger: 'scheduler', reason, startedAt: new Date(slot).toISOString() }, this.clock.now());
       this.log.warn({ track, run: id, going: a.runId, slot: new Date(slot).toISOString() }, 'scheduled run skipped: the previous run is still going');
-      this.ctx.refreshOps();
+      this.deps.figures.refreshOps();
       return;
     }
     this.log.info({ track, slot: new Date(slot).toISOString() }, 'scheduled run starts');
@@ -536,7 +551,7 @@ export class Scheduler implements LiveSource, RunControl {
    * skipped with that reason (`recordBusy`, the scheduler's own slots) or only refused (a trigger: the caller is told).
    */
   private launch(track: string, trigger: string, opts: { recordBusy: boolean } = { recordBusy: true }): ActiveRun {
-    const { ctx } = this;
+    const { deps } = this;
     const controller = new AbortController();
     let resolveStarted!: (s: StartedRun) => void;
     let rejectStarted!: (e: unknown) => void;
@@ -550,10 +565,10 @@ export class Scheduler implements LiveSource, RunControl {
     let busy: TrackBusyError | null = null;
     const a: ActiveRun = { track, trigger, runId: null, resumed: false, controller, started, done: Promise.resolve() };
     this.active.set(track, a);
-    ctx.refreshOps();
+    deps.figures.refreshOps();
     a.done = (async () => {
       try {
-        const r = await this.execute(ctx, this.runtime, track, {
+        const r = await this.execute(deps, this.runtime, track, {
           trigger,
           holder: 'the daemon',
           signal: controller.signal,
@@ -562,10 +577,10 @@ export class Scheduler implements LiveSource, RunControl {
             a.runId = runId;
             a.resumed = resumed;
             resolveStarted({ runId, resumed });
-            if (ctx.store.isOpen) ctx.refreshOps();
+            if (deps.store.isOpen) deps.figures.refreshOps();
           },
           onProgress: () => {
-            if (ctx.store.isOpen) ctx.refreshOps();
+            if (deps.store.isOpen) deps.figures.refreshOps();
           },
         });
         this.log.info({ track, run: r.runId, state: r.state, attempted: r.attempted, resumed: r.resumed }, 'run ended');
@@ -574,16 +589,16 @@ export class Scheduler implements LiveSource, RunControl {
         if (e instanceof RunFailedError) a.runId ??= e.runId;
         if (e instanceof TrackBusyError) {
           busy = e;
-          if (opts.recordBusy && ctx.store.isOpen) {
-            a.runId = recordEndedRun(ctx.store, { track, state: 'skipped', trigger, reason: message.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
-            ctx.refresh(track);
+          if (opts.recordBusy && deps.store.isOpen) {
+            a.runId = recordEndedRun(deps.store, { track, state: 'skipped', trigger, reason: message.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
+            deps.figures.refresh(track);
           }
           this.log.warn({ track, run: a.runId, trigger, err: message }, 'run not started: another agentdrift process is running the track');
-        } else if (a.runId === null && ctx.store.isOpen) {
+        } else if (a.runId === null && deps.store.isOpen) {
           // It failed before it was stored (engine down, dataset unavailable, no credentials): store the failure, so a
           // scheduled day is never lost without a trace.
-          a.runId = recordEndedRun(ctx.store, { track, state: 'failed', trigger, reason: `could not start: ${message}`.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
-          ctx.refresh(track);
+          a.runId = recordEndedRun(deps.store, { track, state: 'failed', trigger, reason: `could not start: ${message}`.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
+          deps.figures.refresh(track);
         }
         if (!busy) this.log.error({ track, run: a.runId, err: message }, 'run failed');
       } finally {
@@ -592,7 +607,7 @@ export class Scheduler implements LiveSource, RunControl {
         if (busy && !opts.recordBusy) rejectStarted(busy);
         else if (a.runId !== null) resolveStarted({ runId: a.runId, resumed: a.resumed });
         else rejectStarted(new Error(`the run of ${track} ended before it was stored`));
-        if (ctx.store.isOpen) ctx.refreshOps();
+        if (deps.store.isOpen) deps.figures.refreshOps();
       }
     })().catch((e: unknown) => this.log.error({ track, err: (e as Error).message }, 'run bookkeeping failed'));
     return a;

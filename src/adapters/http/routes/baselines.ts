@@ -1,6 +1,7 @@
+import { trackNamed } from '../../../config/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../../core/app-context.ts';
+import type { App } from '../../app.ts';
 import { baselineSummary, setBaseline } from '../../../core/baselines/service.ts';
 import { BaselineError, P0_RULE } from '../../../core/baselines/baseline.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
@@ -41,7 +42,7 @@ export const baselineBody = z.object({
   reason: z.string(),
 });
 
-export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: App }): Promise<void> {
   const { ctx } = opts;
   app.get<{ Params: z.infer<typeof trackParams> }>(
     '/api/tracks/:track/baselines',
@@ -54,7 +55,7 @@ export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: 
       },
     },
     async (req) => {
-      ctx.track(req.params.track);
+      trackNamed(ctx.config, req.params.track);
       return { baselines: ctx.store.listBaselines(req.params.track).map(baselineSummary) };
     },
   );
@@ -72,14 +73,14 @@ export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: 
       },
     },
     async (req, reply) => {
-      ctx.track(req.params.track);
+      trackNamed(ctx.config, req.params.track);
       // Fastify validated the body against this same schema.
       const body = req.body;
       try {
         const row = setBaseline(ctx, req.params.track, body.p0 !== undefined ? { p0: body.p0, from: body.from } : { from: body.from as string, to: body.to as string }, { by: body.by ?? 'api', reason: body.reason ?? 'set through the API' });
         // Answer once the figures (and the new baseline's CUSUM threshold, simulated in a worker thread in the daemon)
         // are in: a GET after this PUT sees them. The event loop serves other requests meanwhile.
-        await ctx.settled();
+        await ctx.figures.settled();
         return baselineSummary(row);
       } catch (e) {
         if (e instanceof BaselineError) return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: e.message });

@@ -2,10 +2,11 @@
  * Run control (bearer token): start a run of a track now, cancel a run. Both need the daemon's scheduler; a server
  * without one (tests, tools) answers 503.
  */
+import { trackNamed } from '../../../config/index.ts';
 import { STATUS_CODES } from 'node:http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../../core/app-context.ts';
+import type { App } from '../../app.ts';
 import { TrackBusyError } from '../../../core/runner/lease.ts';
 import { RunBusyError, RunElsewhereError, RunEndedError, SchedulerStoppingError, type RunControl } from '../../../core/scheduler/scheduler.ts';
 import { errorBody, jsonSchema, trackParams } from '../schema.ts';
@@ -16,7 +17,7 @@ const error = (reply: FastifyReply, statusCode: number, message: string, extra: 
 
 const noControl = 'this server runs no scheduler: start and cancel runs through `agentdrift daemon`';
 
-export default async function controlRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl }): Promise<void> {
+export default async function controlRoutes(app: FastifyInstance, opts: { ctx: App; control?: RunControl }): Promise<void> {
   const { ctx, control } = opts;
   const errors = { 401: jsonSchema(errorBody), 404: jsonSchema(errorBody), 409: jsonSchema(errorBody), 503: jsonSchema(errorBody) };
 
@@ -32,7 +33,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
       },
     },
     async (req, reply) => {
-      ctx.track(req.params.track);
+      trackNamed(ctx.config, req.params.track);
       if (!control) return error(reply, 503, noControl);
       try {
         const started = await control.trigger(req.params.track, 'manual');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../../core/app-context.ts';
+import type { App } from '../../app.ts';
 import { MISSING_CREDENTIALS } from '../../../agent/credentials.ts';
 import { CONTENT_TYPE } from '../../metrics/exporter.ts';
 import { jsonSchema } from '../schema.ts';
@@ -16,7 +16,7 @@ const ready = z.object({
   missing: z.array(z.string()),
 });
 
-export default async function healthRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export default async function healthRoutes(app: FastifyInstance, opts: { ctx: App }): Promise<void> {
   const { ctx } = opts;
   app.get('/healthz', { logLevel: 'warn', schema: { tags: ['health'], summary: 'The process answers', response: { 200: jsonSchema(health) } } }, async () => ({
     status: 'ok',
@@ -36,7 +36,7 @@ export default async function healthRoutes(app: FastifyInstance, opts: { ctx: Ap
       // 503 only when this process cannot serve (its store is closed). An engine that does not answer, or no agent
       // credentials, make runs fail but not the process: it stays 200 and says so in `missing`.
       const storeOpen = ctx.store.isOpen;
-      const up = ctx.dockerUp();
+      const up = ctx.figures.dockerUp();
       const engine = up === null ? 'unknown' : up ? 'up' : 'down';
       const missing: string[] = [];
       if (!storeOpen) missing.push('store: closed (the daemon is stopping)');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../../core/app-context.ts';
+import type { App } from '../../app.ts';
 import type { RunRow } from '../../../domain/types.ts';
 import { runFigures } from '../../../store/run-records.ts';
 import type { RunControl } from '../../../core/scheduler/scheduler.ts';
@@ -47,7 +47,7 @@ const runDetail = runStatus.extend({
   summary: z.object({ attempts: z.number().int(), resolved: z.number().int(), infraErrors: z.number().int(), costUsd: z.number() }),
 });
 
-export function presentRunStatus(ctx: AppContext, run: RunRow, control: RunControl | undefined): z.infer<typeof runStatus> {
+export function presentRunStatus(ctx: App, run: RunRow, control: RunControl | undefined): z.infer<typeof runStatus> {
   const f = runFigures(ctx.store, run.id);
   return {
     ...presentRun(run),
@@ -57,7 +57,7 @@ export function presentRunStatus(ctx: AppContext, run: RunRow, control: RunContr
   };
 }
 
-export default async function runRoutes(app: FastifyInstance, opts: { ctx: AppContext; control?: RunControl }): Promise<void> {
+export default async function runRoutes(app: FastifyInstance, opts: { ctx: App; control?: RunControl }): Promise<void> {
   const { ctx } = opts;
   app.get<{ Params: z.infer<typeof runParams> }>(
     '/api/runs/:id',

@@ -1,6 +1,7 @@
+import { trackNamed } from '../../../config/index.ts';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../../../core/app-context.ts';
+import type { App } from '../../app.ts';
 import { ImportError } from '../../../core/history/format.ts';
 import { importHistoryBody } from '../../../core/history/import-body.ts';
 import { IMPORT_BODY_LIMIT_BYTES } from '../../../core/history/import.ts';
@@ -89,7 +90,7 @@ const statistics = z.object({
   ),
 });
 
-function presentStatistics(ctx: AppContext, s: TrackSnapshot): z.infer<typeof statistics> {
+function presentStatistics(ctx: App, s: TrackSnapshot): z.infer<typeof statistics> {
   const r = s.regression;
   return {
     baselineReady: r.baseline !== null,
@@ -185,8 +186,8 @@ const importResult = z.object({
   notes: z.array(z.string()),
 });
 
-function summary(ctx: AppContext, s: TrackSnapshot, ops: TrackOps = ctx.ops(s.track)) {
-  const t = ctx.track(s.track);
+function summary(ctx: App, s: TrackSnapshot, ops: TrackOps = ctx.figures.ops(s.track)) {
+  const t = trackNamed(ctx.config, s.track);
   return {
     name: s.track,
     agent: s.agent,
@@ -207,21 +208,21 @@ export function presentRun(r: RunRow) {
   return { ...r };
 }
 
-export default async function trackRoutes(app: FastifyInstance, opts: { ctx: AppContext }): Promise<void> {
+export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App }): Promise<void> {
   const { ctx } = opts;
   const notFound = { 404: jsonSchema(errorBody) };
 
   app.get('/api/tracks', { schema: { tags: ['tracks'], summary: 'Every configured track with its window figures', response: { 200: jsonSchema(z.object({ tracks: z.array(trackSummary) })) } } }, async () => ({
-    tracks: ctx.config.tracks.map((t) => summary(ctx, ctx.snapshot(t.name))),
+    tracks: ctx.config.tracks.map((t) => summary(ctx, ctx.figures.snapshot(t.name))),
   }));
 
   app.get<{ Params: z.infer<typeof trackParams> }>(
     '/api/tracks/:track',
     { schema: { tags: ['tracks'], summary: 'One track: windows, totals, configuration', params: jsonSchema(trackParams), response: { 200: jsonSchema(trackDetail), ...notFound } } },
     async (req) => {
-      const s = ctx.snapshot(req.params.track);
-      const t = ctx.track(req.params.track);
-      const ops = ctx.ops(req.params.track);
+      const s = ctx.figures.snapshot(req.params.track);
+      const t = trackNamed(ctx.config, req.params.track);
+      const ops = ctx.figures.ops(req.params.track);
       const missed = lastMissed(ctx.store, t.name);
       return {
         ...summary(ctx, s, ops),
@@ -255,7 +256,7 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       },
     },
     async (req) => {
-      ctx.track(req.params.track);
+      trackNamed(ctx.config, req.params.track);
       const { limit, offset } = req.query;
       const page = ctx.store.listRuns(req.params.track, { limit, offset });
       const costs = ctx.store.runCosts(page.runs.map((r) => r.id));
@@ -275,9 +276,9 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       },
     },
     async (req) => {
-      const t = ctx.track(req.params.track);
+      const t = trackNamed(ctx.config, req.params.track);
       const tz = t.schedule.timezone;
-      const days = costByDay(ctx.store, t.name, tz, ctx.now(), req.query.days);
+      const days = costByDay(ctx.store, t.name, tz, ctx.figures.now(), req.query.days);
       return { track: t.name, timezone: tz, days: days.map((d) => ({ day: d.day, from: isoOrNull(d.fromMs) as string, to: isoOrNull(d.toMs) as string, costUsd: d.costUsd, attempts: d.attempts })) };
     },
   );
@@ -303,13 +304,13 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
         },
       },
       async (req, reply) => {
-        ctx.track(req.params.track);
+        trackNamed(ctx.config, req.params.track);
         try {
           const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
           // A body has no directory to date a margin results.json by, and its run time is the `at` parameter.
           const summary = await importHistoryBody(ctx, req.params.track, body, { fileName: 'request body', at: req.query.at, atName: 'at', dateFromDirectory: false });
           // Answer once the figures include the import (computed off the event loop in the daemon).
-          await ctx.settled();
+          await ctx.figures.settled();
           return summary;
         } catch (e) {
           if (e instanceof ImportError) {

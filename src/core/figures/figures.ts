@@ -1,28 +1,28 @@
 /**
- * What the daemon and the one-shot commands share: the validated config, the open store, the metrics exporter and
- * the precomputed snapshot of every track. Built once at start, closed once at the end.
+ * The figures of every track as /metrics and the API serve them: the precomputed snapshot of each track (snapshot.ts)
+ * and the cheap operational figures, recomputed when something changed and handed to a {@link FiguresSink} (the
+ * metrics exporter). Runner, scheduler, baselines and imports call refresh(track) after they store something; the
+ * daemon moves the expensive part to a worker thread (offloadRefreshes).
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Config, LoadedConfig, Secrets, TrackConfig } from '../config/index.ts';
-import { MetricsExporter } from '../adapters/metrics/exporter.ts';
-import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from './figures/snapshot.ts';
-import { CronSchedule } from '../cron/cron.ts';
-import { StoredThresholdCache } from './figures/evaluate.ts';
-import { Store } from '../store/store.ts';
-import { CpuPool } from '../workers/pool.ts';
-import { credentialState, type CredentialState } from '../agent/credentials.ts';
+import type { Config, TrackConfig } from '../../config/index.ts';
+import { trackNamed } from '../../config/index.ts';
+import { CronSchedule } from '../../cron/cron.ts';
+import type { Baseline, ThresholdResult, TrackThresholdOptions } from '../../stats/index.ts';
+import type { Store } from '../../store/store.ts';
+import type { CpuPool } from '../../workers/pool.ts';
+import { StoredThresholdCache } from './evaluate.ts';
+import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from './snapshot.ts';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** Where the figures go once computed: the metrics exporter. */
+export interface FiguresSink {
+  apply(snapshots: readonly TrackSnapshot[]): void;
+  applyOps(ops: readonly TrackOps[], dockerUp: boolean | null): void;
+}
 
-export class UnknownTrackError extends Error {
-  constructor(
-    readonly track: string,
-    known: string[],
-  ) {
-    super(`unknown track "${track}"; configured tracks: ${known.join(', ')}`);
-    this.name = 'UnknownTrackError';
-  }
+/** What a room that stores something needs of the figures: to say which track changed. */
+export interface FiguresRefresh {
+  refresh(track?: string): void;
 }
 
 /**
@@ -38,49 +38,62 @@ export interface LiveSource {
   dockerUp(): boolean | null;
 }
 
-export class AppContext {
-  readonly config: Config;
-  readonly secrets: Secrets;
-  readonly configSource: string | null;
-  readonly store: Store;
-  readonly exporter: MetricsExporter;
-  /** Whether the agent has credentials (from the environment, see credentials.ts): names only, never values. */
-  readonly agentCredentials: CredentialState;
+/** The worker task that computes snapshots (run by src/worker.ts). */
+export interface SnapshotTask {
+  /** The store's SQLite file (Store.file): opened there on a connection of the thread's own. */
+  file: string;
+  tracks: TrackConfig[];
+  statistics: Config['statistics'];
+}
+
+/** A track's new figures, or why they could not be computed (the main thread keeps its previous ones then). */
+export type SnapshotOutcome = { track: string; snapshot: TrackSnapshot } | { track: string; error: string };
+
+/** The worker task that simulates one CUSUM threshold, as trackThreshold computes it in-thread (same seed, same h). */
+export interface ThresholdTask {
+  baseline: Baseline;
+  options: TrackThresholdOptions;
+}
+
+export function thresholdInWorker(pool: CpuPool, task: ThresholdTask): Promise<ThresholdResult> {
+  return pool.run<ThresholdResult>('threshold', task);
+}
+
+export interface FiguresDeps {
+  config: Config;
+  store: Store;
+  sink: FiguresSink;
+  log: Logger;
+  /** The worker threads, started on first use. */
+  cpu: () => CpuPool;
+}
+
+export class Figures implements FiguresRefresh {
+  private readonly config: Config;
+  private readonly store: Store;
+  private readonly sink: FiguresSink;
+  private readonly log: Logger;
+  private readonly cpu: () => CpuPool;
   private readonly snapshots = new Map<string, TrackSnapshot>();
   private readonly thresholds: StoredThresholdCache;
   private readonly schedules = new Map<string, { schedule: CronSchedule; periodSeconds: number | null }>();
   private live: LiveSource | null = null;
-  private pool: CpuPool | null = null;
   /** Refreshes go to a worker thread (offloadRefreshes): the tracks waiting for one, and the one running. */
   private offload = false;
   private readonly stale = new Set<string>();
   private inflight: Promise<void> | null = null;
 
-  constructor(
-    loaded: LoadedConfig,
-    readonly log: Logger,
-    store?: Store,
-  ) {
-    this.config = loaded.config;
-    this.secrets = loaded.secrets;
-    this.configSource = loaded.source;
-    this.store = store ?? Store.open(loaded.config.dataDir);
-    this.exporter = new MetricsExporter(VERSION, (fields, message) => this.log.warn(fields, message));
-    this.agentCredentials = credentialState(this.secrets);
-    this.exporter.setAgentCredentials(this.config.tracks.map((t) => t.name), this.agentCredentials.present);
+  constructor(deps: FiguresDeps) {
+    this.config = deps.config;
+    this.store = deps.store;
+    this.sink = deps.sink;
+    this.log = deps.log;
+    this.cpu = deps.cpu;
     this.thresholds = new StoredThresholdCache(this.store);
-    for (const t of this.config.tracks) this.store.ensureTrack({ name: t.name, agent: t.agent, model: t.model });
-    this.refresh();
-  }
-
-  track(name: string): TrackConfig {
-    const t = this.config.tracks.find((x) => x.name === name);
-    if (!t) throw new UnknownTrackError(name, this.config.tracks.map((x) => x.name));
-    return t;
   }
 
   snapshot(name: string): TrackSnapshot {
-    this.track(name);
+    trackNamed(this.config, name);
     const s = this.snapshots.get(name);
     if (!s) throw new Error(`no snapshot for track ${name}`);
     return s;
@@ -104,7 +117,7 @@ export class AppContext {
   private cronOf(name: string): { schedule: CronSchedule; periodSeconds: number | null } {
     let s = this.schedules.get(name);
     if (!s) {
-      const schedule = new CronSchedule(this.track(name).schedule);
+      const schedule = new CronSchedule(trackNamed(this.config, name).schedule);
       s = { schedule, periodSeconds: schedule.periodSeconds(this.now()) };
       this.schedules.set(name, s);
     }
@@ -118,7 +131,7 @@ export class AppContext {
 
   /** The track's operational figures, computed now. */
   ops(name: string): TrackOps {
-    const t = this.track(name);
+    const t = trackNamed(this.config, name);
     const now = this.now();
     const c = this.cronOf(name);
     return computeOps(this.store, t, {
@@ -142,7 +155,7 @@ export class AppContext {
         this.figuresFailed(t.name, 'operational figures', e);
       }
     }
-    this.exporter.applyOps(ops, this.dockerUp());
+    this.sink.applyOps(ops, this.dockerUp());
   }
 
   private readonly failures = new Set<string>();
@@ -153,12 +166,6 @@ export class AppContext {
     if (this.failures.has(key)) return;
     this.failures.add(key);
     this.log.error({ track, err }, `computing the ${what} of the track failed; its series are left out of /metrics (check the stored history)`);
-  }
-
-  /** The worker threads for CPU-heavy work (workers/pool.ts), started on first use and ended by close(). */
-  cpu(): CpuPool {
-    this.pool ??= new CpuPool();
-    return this.pool;
   }
 
   /**
@@ -181,8 +188,9 @@ export class AppContext {
     const tracks = this.config.tracks.filter((t) => this.stale.has(t.name));
     this.stale.clear();
     const started = performance.now();
+    const task: SnapshotTask = { file: this.store.file, tracks, statistics: this.config.statistics };
     this.inflight = this.cpu()
-      .snapshots({ file: this.store.file, tracks, statistics: this.config.statistics })
+      .run<SnapshotOutcome[]>('snapshots', task)
       .then(
         (outcomes) => {
           if (!this.store.isOpen) return;
@@ -204,14 +212,14 @@ export class AppContext {
   }
 
   private applySnapshots(): void {
-    this.exporter.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
+    this.sink.apply(this.config.tracks.map((t) => this.snapshots.get(t.name)).filter((s): s is TrackSnapshot => !!s));
     this.refreshOps();
   }
 
   /** Recomputes the figures of one track (or all) and swaps them into /metrics. */
   refresh(track?: string): void {
     const started = performance.now();
-    const tracks = track ? [this.track(track)] : this.config.tracks;
+    const tracks = track ? [trackNamed(this.config, track)] : this.config.tracks;
     if (this.offload) {
       for (const t of tracks) this.stale.add(t.name);
       this.startRefresh();
@@ -229,12 +237,10 @@ export class AppContext {
     this.log.debug({ track: track ?? 'all', ms: Math.round(performance.now() - started) }, 'figures recomputed');
   }
 
+  /** Ends the schedules' timers and forgets pending refreshes (the owner closes the pool and the store). */
   close(): void {
     for (const s of this.schedules.values()) s.schedule.dispose();
     this.schedules.clear();
     this.stale.clear();
-    void this.pool?.close();
-    this.pool = null;
-    this.store.close();
   }
 }
