@@ -6,7 +6,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Store } from '../store/store.ts';
-import type { FiguresRefresh } from './figures/figures.ts';
+
+/** What a room that stores something needs of the figures (core/figures): to say which track changed. */
+export interface FiguresRefresh {
+  refresh(track?: string): void;
+}
 
 export interface CoreDeps {
   config: Config;

@@ -6,7 +6,7 @@
  *
  * The worker code is src/worker.ts, an entry point beside main.ts (it wires the rooms a task needs, as main.ts does
  * for the process). Under tsx (tests, bench, AGENTDRIFT_FROM_SOURCE=1) this module is pool.ts and the threads start
- * at tsx-entry.mjs, which registers tsx in the thread and loads worker.ts (module hooks of the main thread do not
+ * at src/worker-entry.mjs, which registers tsx in the thread and loads worker.ts (module hooks of the main thread do not
  * reach workers); compiled (dist/, `npm start`, the image) it is pool.js and the threads load dist/worker.js.
  * This room knows nothing of the tasks: it imports nothing of agentdrift's.
  */
@@ -18,7 +18,7 @@ const IDLE_TIMEOUT_MS = 30_000;
 
 function workerEntry(): string {
   const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? './tsx-entry.mjs' : '../worker.js', import.meta.url).href;
+  return new URL(fromSource ? '../worker-entry.mjs' : '../worker.js', import.meta.url).href;
 }
 
 export class CpuPool {

@@ -11,6 +11,7 @@ import { CronSchedule } from '../../cron/cron.ts';
 import type { Baseline, ThresholdResult, TrackThresholdOptions } from '../../stats/index.ts';
 import type { Store } from '../../store/store.ts';
 import type { CpuPool } from '../../workers/pool.ts';
+import type { FiguresRefresh } from '../deps.ts';
 import { StoredThresholdCache } from './evaluate.ts';
 import { computeOps, computeSnapshot, type TrackOps, type TrackSnapshot } from './snapshot.ts';
 
@@ -20,10 +21,7 @@ export interface FiguresSink {
   applyOps(ops: readonly TrackOps[], dockerUp: boolean | null): void;
 }
 
-/** What a room that stores something needs of the figures: to say which track changed. */
-export interface FiguresRefresh {
-  refresh(track?: string): void;
-}
+export type { FiguresRefresh };
 
 /**
  * What only a running scheduler knows: its clock, the next slot it armed, the run it has going on. Without one (the
