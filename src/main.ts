@@ -28,7 +28,7 @@ export function openApp(loaded: LoadedConfig, log: Logger, givenStore?: Store): 
   let pool: CpuPool | null = null;
   const cpu = (): CpuPool => (pool ??= new CpuPool());
   const figures = new Figures({ config, store, sink: exporter, log, cpu });
-  for (const t of config.tracks) store.ensureTrack({ name: t.name, agent: t.agent, model: t.model });
+  for (const t of config.tracks) store.tracks.ensure({ name: t.name, agent: t.agent, model: t.model });
   figures.refresh();
   return {
     config,

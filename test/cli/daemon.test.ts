@@ -129,7 +129,7 @@ describe('the daemon', { timeout: 300_000 }, () => {
     // The run stopped within the grace period (the daemon says so when it has to give up waiting).
     expect(first.logs()).not.toContain('did not stop within the grace period');
     expect(Date.now() - stopAt).toBeLessThan(GRACE_SECONDS * 1000 + 5000);
-    const kept = readStore((s) => ({ run: s.getRun(1)!, attempts: s.attemptsOfRun(1).map((a) => a.id) }));
+    const kept = readStore((s) => ({ run: s.runs.get(1)!, attempts: s.attempts.ofRun(1).map((a) => a.id) }));
     expect(kept.run.state).toBe('interrupted');
     expect(kept.attempts.length).toBeGreaterThanOrEqual(2);
     expect(await containers([])).toBe(0);
@@ -149,7 +149,7 @@ describe('the daemon', { timeout: 300_000 }, () => {
     expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(0, -1).every((l) => /^run 1 of daemon-e2e (interrupted|running \(live\)): [0-5]\/6 attempts/.test(l)), followed.stdout).toBe(true);
     expect(lines.at(-1)).toMatch(/^run 1 of daemon-e2e completed: 6\/6 attempts, pass so far 6\/6 \(100%\), cost \d+\.\d\d USD$/);
-    const after = readStore((s) => ({ runs: s.listRuns(TRACK, { limit: 10, offset: 0 }).total, attempts: s.attemptsOfRun(1) }));
+    const after = readStore((s) => ({ runs: s.runs.list(TRACK, { limit: 10, offset: 0 }).total, attempts: s.attempts.ofRun(1) }));
     expect(after.runs).toBe(1);
     expect(new Set(after.attempts.map((a) => `${a.taskId}#${a.sampleIndex}`)).size).toBe(6);
     expect(after.attempts.map((a) => a.id).slice(0, kept.attempts.length)).toEqual(kept.attempts);

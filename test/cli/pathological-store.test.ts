@@ -23,8 +23,8 @@ function pathologicalStore(): { dir: string; config: string } {
   writeFileSync(config, 'server:\n  port: 0\ndataDir: data\nlogLevel: info\ntracks:\n  - name: costs\n  - name: dates\n');
   const store = Store.open(path.join(dir, 'data'));
   try {
-    const costs = store.ensureTrack({ name: 'costs', agent: 'claude-code', model: 'sonnet' }).id;
-    const dates = store.ensureTrack({ name: 'dates', agent: 'claude-code', model: 'sonnet' }).id;
+    const costs = store.tracks.ensure({ name: 'costs', agent: 'claude-code', model: 'sonnet' }).id;
+    const dates = store.tracks.ensure({ name: 'dates', agent: 'claude-code', model: 'sonnet' }).id;
     const run = store.db.prepare("INSERT INTO runs (track_id, state, trigger, started_at, ended_at) VALUES (?, 'completed', 'import', ?, ?)");
     const attempt = store.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome, input_tokens, output_tokens,
       cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls, agent_duration_ms, started_at, ended_at)

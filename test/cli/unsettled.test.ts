@@ -25,7 +25,7 @@ describe('unsettled top-level work', () => {
     expect(r.stderr).toContain(`run ${runId} is marked failed`);
     const store = Store.open(dir);
     try {
-      const run = store.getRun(runId);
+      const run = store.runs.get(runId);
       expect(run?.state).toBe('failed');
       expect(run?.reason).toBe(`failed: ${UNSETTLED_REASON}`);
       expect(run?.endedAt).not.toBeNull();

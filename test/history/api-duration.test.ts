@@ -19,7 +19,7 @@ describe('agentApiDurationMs', () => {
     importHistoryText(t.ctx, 'api', doc({ agentApiDurationMs: 81_250 }), { fileName: 'h.json' });
     const exported = exportHistory(t.ctx, 'api') as { runs: { attempts: Record<string, unknown>[] }[] };
     expect(exported.runs[0]!.attempts[0]).toMatchObject({ agentDurationMs: 120_000, agentApiDurationMs: 81_250 });
-    const run = t.ctx.store.latestRun('api', ['completed'])!;
+    const run = t.ctx.store.runs.latest('api', ['completed'])!;
     const app = await buildServer(t.ctx);
     try {
       const body = (await app.inject(`/api/runs/${run.id}`)).json();

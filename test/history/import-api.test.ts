@@ -46,7 +46,7 @@ const nativeBody = JSON.stringify({
 });
 
 const post = (payload: string, query = '') => app.inject({ method: 'POST', url: `/api/tracks/peer/import${query}`, payload, headers: auth });
-const runs = () => t.ctx.store.listRuns('peer', { limit: 5, offset: 0 }).total;
+const runs = () => t.ctx.store.runs.list('peer', { limit: 5, offset: 0 }).total;
 
 describe('POST /api/tracks/:track/import and at', () => {
   const sizes = [
@@ -86,7 +86,7 @@ describe('POST /api/tracks/:track/import and at', () => {
     const r = await post(marginBody(3), '?at=2026-03-01T03:00:00Z');
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json()).toMatchObject({ kind: 'margin', runsStored: 1, attemptsStored: 3 });
-    expect(t.ctx.store.latestRun('peer')!.startedAt).toBe('2026-03-01T03:00:00.000Z');
+    expect(t.ctx.store.runs.latest('peer')!.startedAt).toBe('2026-03-01T03:00:00.000Z');
   });
 
   it('refuses a body over its limit with 413, before parsing it', async () => {

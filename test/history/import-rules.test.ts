@@ -88,11 +88,11 @@ describe('imported numbers are bounded', () => {
     t = makeContext({ tracks: [{ name: 'a' }] });
     const text = native([run('2026-01-01T03:00:00Z', [attempt('a', { costUsd: 1e308 }), attempt('b', { costUsd: 1e308 })])]);
     expect(() => importHistoryText(t!.ctx, 'a', text, { fileName: 'big.json' })).toThrow('runs[0].attempts[0].costUsd: got 1e+308; out of range');
-    expect(t.ctx.store.listRuns('a', { limit: 1, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('a', { limit: 1, offset: 0 }).total).toBe(0);
     const max = { costUsd: IMPORT_LIMITS.costUsd, inputTokens: IMPORT_LIMITS.tokens, turns: IMPORT_LIMITS.turns, agentDurationMs: IMPORT_LIMITS.durationMs };
     const r = importHistoryText(t.ctx, 'a', native([run('2026-01-01T03:00:00Z', [attempt('a', max), attempt('b', max)])]), { fileName: 'max.json' });
     expect(r).toMatchObject({ runsStored: 1, attemptsStored: 2 });
-    expect(t.ctx.store.totals('a')).toMatchObject({ costUsd: 20_000, inputTokens: 20_000_000_000 });
+    expect(t.ctx.store.attempts.totals('a')).toMatchObject({ costUsd: 20_000, inputTokens: 20_000_000_000 });
     expect(await t.ctx.exporter.render()).toContain('agentdrift_cost_usd_total{track="a"} 20000');
   });
 
@@ -151,7 +151,7 @@ describe('dates', () => {
     expect(err!.problems).toEqual([
       'runs[2].startedAt: got "2026-01-01T04:00:00+01:00"; conflicts with runs[0], which starts at the same instant (2026-01-01T03:00:00.000Z): a track holds one run per start instant, so one of the two would be dropped; merge them or correct one',
     ]);
-    expect(t.ctx.store.listRuns('a', { limit: 5, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('a', { limit: 5, offset: 0 }).total).toBe(0);
   });
 });
 
@@ -168,7 +168,7 @@ describe('a run without attempts', () => {
     t = makeContext({ tracks: [{ name: 'a' }] });
     importHistoryText(t.ctx, 'a', native([run('2026-01-01T03:00:00Z', [attempt('a')])]), { fileName: 'one.json' });
     // A run that failed before its first attempt (as the runner records one).
-    t.ctx.store.createRun({ track: 'a', state: 'failed', trigger: 'schedule', reason: 'suite could not be resolved', startedAt: '2026-01-02T03:00:00Z', endedAt: '2026-01-02T03:00:01Z', agentVersion: null, modelId: null, suiteHash: null });
+    t.ctx.store.runs.create({ track: 'a', state: 'failed', trigger: 'schedule', reason: 'suite could not be resolved', startedAt: '2026-01-02T03:00:00Z', endedAt: '2026-01-02T03:00:01Z', agentVersion: null, modelId: null, suiteHash: null });
     const doc = exportHistory(t.ctx, 'a') as { runs: unknown[] };
     expect(doc.runs).toHaveLength(1);
     expect(t.logs.join('')).toContain('1 finished run(s) without attempts left out of the export (a run is imported only with at least one attempt)');

@@ -40,7 +40,7 @@ describe('import and export', () => {
     const t2 = makeContext({ tracks: [{ name: 'copy' }] });
     try {
       expect(importHistoryFile(t2.ctx, 'copy', file)).toMatchObject({ runsStored: 30, attemptsStored: 1200 });
-      expect(t2.ctx.store.totals('copy')).toEqual(t.ctx.store.totals('fixture'));
+      expect(t2.ctx.store.attempts.totals('copy')).toEqual(t.ctx.store.attempts.totals('fixture'));
       const a = (exported.runs[3] as { attempts: { taskId: string; costUsd: number; endedAt: string }[] }).attempts[7]!;
       const o = original.runs[3]!.attempts[7]!;
       expect([a.taskId, a.costUsd, Date.parse(a.endedAt)]).toEqual([o.taskId, o.costUsd, Date.parse(o.endedAt)]);
@@ -53,7 +53,7 @@ describe('import and export', () => {
     t = makeContext({ tracks: [{ name: 'fixture' }] });
     importHistoryFile(t.ctx, 'fixture', FIXTURE);
     expect(importHistoryFile(t.ctx, 'fixture', FIXTURE)).toMatchObject({ runsStored: 0, attemptsStored: 0, runsSkipped: 30 });
-    expect(t.ctx.store.listRuns('fixture', { limit: 1, offset: 0 }).total).toBe(30);
+    expect(t.ctx.store.runs.list('fixture', { limit: 1, offset: 0 }).total).toBe(30);
   });
 
   it('rejects a bad record with its index and reason, and stores nothing of that file', () => {
@@ -70,8 +70,8 @@ describe('import and export', () => {
     expect(e.message).toContain('nothing from it was stored');
     expect(e.problems.join('\n')).toContain('runs[1].attempts[1].outcome: got "passed"');
     expect(e.problems.join('\n')).toContain('runs[1].attempts[2].costUsd: got -1');
-    expect(t.ctx.store.listRuns('a', { limit: 10, offset: 0 }).total).toBe(0);
-    expect(t.ctx.store.totals('a').attemptsByOutcome.resolved).toBe(0);
+    expect(t.ctx.store.runs.list('a', { limit: 10, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.attempts.totals('a').attemptsByOutcome.resolved).toBe(0);
   });
 
   it('rejects duplicate attempts, reversed times, unknown keys and non-JSON with clear errors', () => {
@@ -108,10 +108,10 @@ describe('import and export', () => {
       const r = importHistoryFile(t.ctx, 'peer', file);
       expect(r).toMatchObject({ kind: 'margin', runsStored: 1, attemptsStored: 3 });
       expect(r.notes[0]).toContain('1 canceled instance(s) left out');
-      const runs = t.ctx.store.listRuns('peer', { limit: 5, offset: 0 }).runs;
+      const runs = t.ctx.store.runs.list('peer', { limit: 5, offset: 0 }).runs;
       expect(runs[0]!.startedAt).toBe('2026-03-15T03:15:00.000Z');
       expect(runs[0]!.endedAt).toBe('2026-03-15T03:16:00.000Z');
-      const totals = t.ctx.store.totals('peer');
+      const totals = t.ctx.store.attempts.totals('peer');
       expect(totals.attemptsByOutcome).toEqual({ resolved: 1, unresolved: 1, agent_error: 0, timeout: 0, infra_error: 1 });
       expect(totals).toMatchObject({ inputTokens: 30, outputTokens: 6, cacheReadTokens: 7, costUsd: 0.5 });
     });
@@ -146,7 +146,7 @@ describe('import and export', () => {
         expect(e.message).toContain(`${name}.json was rejected; nothing from it was stored`);
         expect(e.problems).toEqual([expect.stringContaining(problem)]);
       }
-      expect(t.ctx.store.listRuns('peer', { limit: 5, offset: 0 }).runs).toHaveLength(0);
+      expect(t.ctx.store.runs.list('peer', { limit: 5, offset: 0 }).runs).toHaveLength(0);
       // A day of infra failures is a run of infra errors (the infra error ratio shows it), and one instance is enough.
       const infra = importHistoryText(t.ctx, 'peer', JSON.stringify({ instances: [{ case_id: 'c1', final_state: 'canceled' }, { case_id: 'c2', final_state: 'infra_failed' }] }), { fileName: 'infra.json', at });
       expect(infra).toMatchObject({ runsStored: 1, attemptsStored: 1 });

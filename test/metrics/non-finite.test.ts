@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MetricsExporter } from '../../src/adapters/metrics/exporter.ts';
 import type { TrackSnapshot } from '../../src/core/figures/snapshot.ts';
 import { quantile, summarizeWindow, WINDOWS } from '../../src/core/figures/windows.ts';
-import type { AttemptFacts } from '../../src/store/store.ts';
+import type { AttemptFacts } from '../../src/domain/records.ts';
 
 const END = Date.parse('2026-06-01T00:00:00Z');
 const fact = (extra: Partial<AttemptFacts> = {}): AttemptFacts => ({

@@ -62,7 +62,7 @@ describe('baseline readiness', () => {
     text = await t.ctx.exporter.render();
     expect(gauges(text, 'agentdrift_regression_p_value').size).toBe(3);
     expect(t.ctx.figures.snapshot('t').regression.windows.map((w) => [w.method, w.n])).toEqual([['cmh', 50], ['cmh', 50], ['cmh', 50]]);
-    const baselines = t.ctx.store.listBaselines('t');
+    const baselines = t.ctx.store.baselines.list('t');
     expect(baselines).toHaveLength(1);
     expect(baselines[0]).toMatchObject({ kind: 'reference', createdBy: 'auto', reason: "the track's first 14 finished days" });
     expect(Object.values(baselines[0]!.perTask!).reduce((s, c) => s + c.trials, 0)).toBe(14 * 50);
@@ -79,7 +79,7 @@ describe('the auto baseline', () => {
     // days 2026-01-01 .. 2026-01-14, the last one still going on
     importRuns('t', generateRuns({ seed: 5, days: 14 }));
     expect(t.ctx.figures.snapshot('t').regression.baseline).toBeNull();
-    expect(t.ctx.store.listBaselines('t')).toHaveLength(0);
+    expect(t.ctx.store.baselines.list('t')).toHaveLength(0);
     vi.setSystemTime(new Date('2026-01-15T00:00:01Z'));
     t.ctx.figures.refresh('t');
     expect(t.ctx.figures.snapshot('t').regression.baseline).toMatchObject({ createdBy: 'auto', trials: 14 * 50 });
@@ -128,10 +128,10 @@ describe('CUSUM on imported history', () => {
   it('keeps the simulated threshold in the store, so a restart reuses it', () => {
     t = makeContext({ tracks: [{ name: 't' }] });
     importRuns('t', generateRuns({ seed: 2, days: 16 }));
-    const rows = t.ctx.store.loadThresholds<{ h: number }>();
+    const rows = t.ctx.store.thresholds.load<{ h: number }>();
     expect(rows).toHaveLength(1);
     t.ctx.figures.refresh();
-    expect(t.ctx.store.loadThresholds()).toHaveLength(1);
+    expect(t.ctx.store.thresholds.load()).toHaveLength(1);
     expect(t.ctx.figures.snapshot('t').regression.cusum!.threshold).toBe(rows[0]![1].h);
   });
 });

@@ -81,15 +81,15 @@ describe('a run stored before its suite', { timeout: 120_000 }, () => {
       const done = executeRun(t.ctx, new DockerRuntime(), 'earlyfx', { trigger: 'manual', signal: abort.signal, onStart: (id) => (started = id) });
       await until(() => started !== null && requests === 1, 'the run to start while the download is held');
       const id = started as unknown as number;
-      expect(t.ctx.store.getRun(id)).toMatchObject({ state: 'running', trigger: 'manual', suiteHash: null });
-      expect(t.ctx.store.runPlan(id)).toBeNull();
+      expect(t.ctx.store.runs.get(id)).toMatchObject({ state: 'running', trigger: 'manual', suiteHash: null });
+      expect(t.ctx.store.runs.plan(id)).toBeNull();
       // It is stopped before any attempt: only the suite's arrival is under test.
       abort.abort(new RunStop('cancelled', 'stopped by the test'));
       release();
       const r = await done;
       expect(r).toMatchObject({ runId: id, state: 'cancelled', attempted: 0 });
-      expect(t.ctx.store.runPlan(id)).toEqual({ taskIds: [images.tasks[0]!.instanceId], samples: 1 });
-      expect(t.ctx.store.getRun(id)!.suiteHash).toMatch(/\S/);
+      expect(t.ctx.store.runs.plan(id)).toEqual({ taskIds: [images.tasks[0]!.instanceId], samples: 1 });
+      expect(t.ctx.store.runs.get(id)!.suiteHash).toMatch(/\S/);
     } finally {
       t.cleanup();
     }
@@ -104,7 +104,7 @@ describe('a run stored before its suite', { timeout: 120_000 }, () => {
       expect(err).toBeInstanceOf(Error);
       expect((err as Error).name).toBe('RunFailedError');
       expect(started).not.toBeNull();
-      const run = t.ctx.store.getRun(started as unknown as number)!;
+      const run = t.ctx.store.runs.get(started as unknown as number)!;
       expect(run.state).toBe('failed');
       expect(run.reason).toMatch(/^failed: .*500/);
     } finally {

@@ -86,10 +86,10 @@ describe('the disk check before a run', { timeout: 300_000 }, () => {
     t = context({ ids: [task(0).instanceId, task(1).instanceId], docker: { imageRepository: repository, imageSizeGb: 10_000, minFreeGb: 0 } }, { ANTHROPIC_API_KEY: 'sk-ant-test-0123456789' });
     const e = await executeRun(t.ctx, runtime, TRACK, { trigger: 'test' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(RunFailedError);
-    const run = t.ctx.store.getRun((e as RunFailedError).runId)!;
+    const run = t.ctx.store.runs.get((e as RunFailedError).runId)!;
     expect(run.state).toBe('failed');
     expect(run.reason).toMatch(/not enough disk space for the run: the Docker data root \/\S+ has [\d.]+ GB free, the run needs 10000\.0 GB \(1 image\(s\) to pull of 1 missing, about 10000\.0 GB each \(docker\.imageSizeGb\)/);
-    expect(t.ctx.store.attemptsOfRun(run.id)).toEqual([]);
+    expect(t.ctx.store.attempts.ofRun(run.id)).toEqual([]);
     expect((await docker.listContainers({ all: true, filters: { label: [`agentdrift.track=${TRACK}`] } })).length).toBe(0);
   });
 
@@ -156,7 +156,7 @@ describe('images agentdrift pulled that no configured suite uses', { timeout: 30
     const cfg = (ids: string[]) => fixtureConfig({ apiUrl: 'http://127.0.0.1:9/', datasetPath, harnessPath, ids, docker: { imageRepository: repository, pull: true, minFreeGb: 0, infraRetries: 0 }, track: { name: TRACK } });
     t = makeContext({ ...cfg([task(0).instanceId]), dataDir });
     await executeRun(t.ctx, runtime, TRACK, { trigger: 'test', oracle: true });
-    expect(t.ctx.store.pulledImages().map((p) => p.ref)).toEqual([a]);
+    expect(t.ctx.store.images.pulled().map((p) => p.ref)).toEqual([a]);
     expect(await exists(a)).toBe(true);
     t.cleanup();
 
@@ -165,7 +165,7 @@ describe('images agentdrift pulled that no configured suite uses', { timeout: 30
     await executeRun(t.ctx, runtime, TRACK, { trigger: 'test', oracle: true });
     expect(await exists(a)).toBe(false);
     expect(await exists(b)).toBe(true);
-    expect(t.ctx.store.pulledImages().map((p) => p.ref)).toEqual([b]);
+    expect(t.ctx.store.images.pulled().map((p) => p.ref)).toEqual([b]);
     expect(await exists(foreign)).toBe(true);
     expect(t.logs.join('')).toContain('removed images agentdrift pulled that no configured suite uses any more');
   });

@@ -86,7 +86,7 @@ describe('a task of real size', { timeout: 600_000 }, () => {
     t = context();
     const r = await executeRun(t.ctx, runtime, TRACK, { trigger: 'test' });
     expect(r).toMatchObject({ state: 'completed', attempted: 1 });
-    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    const [a] = t.ctx.store.attempts.ofRun(r.runId!);
     expect(a?.reason).not.toMatch(/infra/);
     expect(a).toMatchObject({ outcome: 'resolved', toolCalls: 2 });
     expect(a!.patchBytes).toBeGreaterThan(300_000);

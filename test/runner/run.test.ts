@@ -99,9 +99,9 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     t = context({ ids: [byName('calc-median').instanceId] });
     const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r).toMatchObject({ state: 'completed', attempted: 1, outcomes: { resolved: 1 } });
-    const run = t.ctx.store.getRun(r.runId!)!;
+    const run = t.ctx.store.runs.get(r.runId!)!;
     expect(run).toMatchObject({ state: 'completed', agentVersion: expect.stringMatching(/^2\./), modelId: expect.any(String) });
-    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    const [a] = t.ctx.store.attempts.ofRun(r.runId!);
     expect(a).toMatchObject({ outcome: 'resolved', turns: 2, toolCalls: 1, inputTokens: 3000, outputTokens: 210, cacheReadTokens: 1500, cacheCreationTokens: 1500 });
     expect(a!.costUsd).toBeGreaterThan(0);
     expect(a!.patchBytes).toBeGreaterThan(0);
@@ -148,7 +148,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     t = context({ ids: [task.instanceId] });
     const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r.outcomes).toMatchObject({ unresolved: 1, resolved: 0 });
-    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    const [a] = t.ctx.store.attempts.ofRun(r.runId!);
     expect(a!.patchBytes).toBeGreaterThan(0);
     expect(a!.reason).toMatch(/test_even_length/);
   });
@@ -159,7 +159,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     t = context({ ids: [median.instanceId] });
     const r1 = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r1.outcomes).toMatchObject({ agent_error: 1 });
-    expect(t.ctx.store.attemptsOfRun(r1.runId!)[0]!.reason).toMatch(/529|overloaded/i);
+    expect(t.ctx.store.attempts.ofRun(r1.runId!)[0]!.reason).toMatch(/529|overloaded/i);
     t.cleanup();
     await fake.close();
 
@@ -169,7 +169,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     const r2 = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r2.outcomes).toMatchObject({ timeout: 1 });
     expect(Date.now() - started).toBeLessThan(60_000);
-    const timedOut = t.ctx.store.attemptsOfRun(r2.runId!)[0]!;
+    const timedOut = t.ctx.store.attempts.ofRun(r2.runId!)[0]!;
     expect(timedOut.reason).toContain('container killed');
     // No result event: the duration is the measured wall time, at least the 6 s limit.
     expect(timedOut.agentDurationMs).toBeGreaterThanOrEqual(6000);
@@ -181,7 +181,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     t = context({ ids: [noImage.instanceId], retries: 2 });
     const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
     expect(r.outcomes).toMatchObject({ infra_error: 1 });
-    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    const [a] = t.ctx.store.attempts.ofRun(r.runId!);
     expect(a!.reason).toContain('image_missing');
     const retries = t.logs.join('').split('\n').filter((l) => l.includes('infrastructure failed; retrying'));
     expect(retries).toHaveLength(2);
@@ -205,7 +205,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     fake = await startFakeAnthropic(Array.from({ length: 10 }, () => reply('Nothing to change.', { input_tokens: 1000, output_tokens: 10 })));
     t = context({ ids: [byName('calc-median').instanceId] });
     const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'test' });
-    const [a] = t.ctx.store.attemptsOfRun(r.runId!);
+    const [a] = t.ctx.store.attempts.ofRun(r.runId!);
     expect(a).toMatchObject({ outcome: 'unresolved', patchBytes: 0 });
     expect(a!.reason).toMatch(/^empty patch: the candidate changes nothing; /);
   });
@@ -241,7 +241,7 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     const r = await executeRun(t.ctx, runtime, 'fx', { trigger: 'oracle', oracle: true });
     expect(r.oracle).toHaveLength(images.tasks.length);
     expect(r.oracle!.filter((x) => x.outcome !== 'resolved')).toEqual([]);
-    expect(t.ctx.store.listRuns('fx', { limit: 5, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('fx', { limit: 5, offset: 0 }).total).toBe(0);
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -250,8 +250,8 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     fake = await startFakeAnthropic(scripted(applyGold));
     t = context({ ids: [median.instanceId, clamp.instanceId] });
     const { ctx } = t;
-    ctx.store.ensureTrack({ name: 'fx', agent: 'claude-code', model: 'claude-sonnet-4-5' });
-    const runId = ctx.store.createRun(
+    ctx.store.tracks.ensure({ name: 'fx', agent: 'claude-code', model: 'claude-sonnet-4-5' });
+    const runId = ctx.store.runs.create(
       { track: 'fx', state: 'interrupted', trigger: 'cli', reason: 'killed', startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
       { taskIds: [median.instanceId], samples: 1 },
     );
@@ -261,8 +261,8 @@ describe('a run of a track', { timeout: 300_000 }, () => {
     expect((e as Error).message).toContain(`run ${runId} of fx is unfinished (interrupted)`);
     expect((e as Error).message).toContain('the task selection (--tasks) does not apply');
     // Nothing was touched: the run is still waiting to be resumed, no attempt was made.
-    expect(ctx.store.getRun(runId)!.state).toBe('interrupted');
-    expect(ctx.store.attemptsOfRun(runId)).toHaveLength(0);
+    expect(ctx.store.runs.get(runId)!.state).toBe('interrupted');
+    expect(ctx.store.attempts.ofRun(runId)).toHaveLength(0);
     expect(fake.mainRequests()).toHaveLength(0);
 
     // The same selection as the unfinished run's plan (the interrupted command, given again) resumes it.
@@ -334,7 +334,7 @@ describe('two agentdrift processes on one track', { timeout: 300_000 }, () => {
       const { Store } = await import('../../src/store/store.ts');
       const store = new Store(path.join(cfgDir, 'data', 'agentdrift.sqlite'));
       try {
-        expect(store.listRuns('fx', { limit: 5, offset: 0 }).runs.map((r) => r.state)).toEqual(['running']);
+        expect(store.runs.list('fx', { limit: 5, offset: 0 }).runs.map((r) => r.state)).toEqual(['running']);
       } finally {
         store.close();
       }
@@ -365,12 +365,12 @@ describe('a run killed mid-way', { timeout: 600_000 }, () => {
     const { Store } = await import('../../src/store/store.ts');
     const store = new Store(path.join(cfgDir, 'data', 'agentdrift.sqlite'));
     try {
-      expect(store.listRuns('fx', { limit: 5, offset: 0 }).total).toBe(1);
-      const attempts = store.attemptsOfRun(1);
+      expect(store.runs.list('fx', { limit: 5, offset: 0 }).total).toBe(1);
+      const attempts = store.attempts.ofRun(1);
       expect(attempts).toHaveLength(total);
       expect(new Set(attempts.map((a) => `${a.taskId}#${a.sampleIndex}`)).size).toBe(total);
       expect(attempts.filter((a) => a.outcome !== 'resolved').map((a) => `${a.taskId}#${a.sampleIndex}: ${a.outcome} ${a.reason}`)).toEqual([]);
-      expect(store.getRun(1)!.state).toBe('completed');
+      expect(store.runs.get(1)!.state).toBe('completed');
     } finally {
       store.close();
     }

@@ -50,7 +50,7 @@ describe('agentdrift_docker_* disk series', () => {
   it('expose image disk use, the data root\'s free and total bytes, and what each track\'s next run needs', async () => {
     const { ctx } = setup(new DockerRuntime());
     const track = `disk-${scope}`;
-    ctx.store.setTrackImages(track, [present, `${repository}:missing`]);
+    ctx.store.images.setOfTrack(track, [present, `${repository}:missing`]);
     await scheduler!.start();
     const text = await ctx.exporter.render();
     const size = (await docker.getImage(present).inspect()).Size;
@@ -80,12 +80,12 @@ describe('agentdrift_docker_* disk series', () => {
 describe('daemon start', () => {
   it('removes images agentdrift pulled that no configured suite uses, and only those', async () => {
     const { ctx } = setup(new DockerRuntime());
-    ctx.store.setTrackImages(`disk-${scope}`, [present]);
-    ctx.store.recordPulledImage(present);
-    ctx.store.recordPulledImage(unused);
+    ctx.store.images.setOfTrack(`disk-${scope}`, [present]);
+    ctx.store.images.recordPulled(present);
+    ctx.store.images.recordPulled(unused);
     await scheduler!.start();
     await expect(docker.getImage(unused).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await docker.getImage(present).inspect()).RepoTags).toContain(present);
-    expect(ctx.store.pulledImages().map((p) => p.ref)).toEqual([present]);
+    expect(ctx.store.images.pulled().map((p) => p.ref)).toEqual([present]);
   });
 });

@@ -82,12 +82,12 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
     const ctx = t.ctx;
     scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
-    const completed = () => ctx.store.listRuns(TRACK, { limit: 100, offset: 0 }).runs.filter((r) => r.state === 'completed');
+    const completed = () => ctx.store.runs.list(TRACK, { limit: 100, offset: 0 }).runs.filter((r) => r.state === 'completed');
     await until('three completed runs', () => completed().length >= 3, 150_000);
     await scheduler.stop(20_000);
     scheduler = null;
 
-    const all = ctx.store.listRuns(TRACK, { limit: 100, offset: 0 }).runs.reverse();
+    const all = ctx.store.runs.list(TRACK, { limit: 100, offset: 0 }).runs.reverse();
     const real = all.filter((r) => r.state !== 'skipped');
     const skipped = all.filter((r) => r.state === 'skipped');
     // A run (an agent container, then a grading container) takes longer than the 1 s period: the slots that come
@@ -102,7 +102,7 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
     }
     for (const r of completed()) {
       expect(r.trigger).toBe('scheduler');
-      expect(ctx.store.attemptsOfRun(r.id).map((a) => a.outcome)).toEqual(['resolved']);
+      expect(ctx.store.attempts.ofRun(r.id).map((a) => a.outcome)).toEqual(['resolved']);
     }
     const m = await ctx.exporter.render();
     expect(series(m, 'agentdrift_runs_total', { track: TRACK, state: 'completed' })).toBe(completed().length);
@@ -119,24 +119,24 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
     const first = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await first.start();
     await first.stop();
-    expect(ctx.store.listRuns(TRACK, { limit: 10, offset: 0 }).total).toBe(0);
+    expect(ctx.store.runs.list(TRACK, { limit: 10, offset: 0 }).total).toBe(0);
     const missedSlot = Math.ceil(Date.now() / 5000) * 5000;
     await until('the slot to pass', () => Date.now() > missedSlot + 200, 6000);
 
     scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
     expect(ctx.figures.ops(TRACK).runInProgress).toBe(true);
-    const catchUp = await until('the catch-up run to be stored', () => ctx.store.latestRun(TRACK, ['running']), 30_000);
+    const catchUp = await until('the catch-up run to be stored', () => ctx.store.runs.latest(TRACK, ['running']), 30_000);
     expect(catchUp).toMatchObject({ trigger: 'catch-up' });
     expect(ctx.figures.ops(TRACK)).toMatchObject({ missedRuns: 1, runInProgress: true });
     expect(series(await ctx.exporter.render(), 'agentdrift_scheduler_missed_runs_total', { track: TRACK })).toBe(1);
-    await until('the catch-up run to end', () => ctx.store.getRun(catchUp!.id)!.state === 'completed', 120_000);
+    await until('the catch-up run to end', () => ctx.store.runs.get(catchUp!.id)!.state === 'completed', 120_000);
     await scheduler.stop();
     scheduler = null;
     // Once: the other runs are the ordinary slots' (scheduler) or slots skipped while it ran.
-    const runs = ctx.store.listRuns(TRACK, { limit: 100, offset: 0 }).runs;
+    const runs = ctx.store.runs.list(TRACK, { limit: 100, offset: 0 }).runs;
     expect(runs.filter((r) => r.trigger === 'catch-up')).toHaveLength(1);
-    expect(ctx.store.attemptsOfRun(catchUp!.id).map((a) => a.outcome)).toEqual(['resolved']);
+    expect(ctx.store.attempts.ofRun(catchUp!.id).map((a) => a.outcome)).toEqual(['resolved']);
   });
 
   it('the daily budget stops a run from starting attempts once the day\'s spend reaches it', async () => {
@@ -145,12 +145,12 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
     scheduler = new Scheduler({ deps: ctx, disk: ctx.exporter, runtime });
     await scheduler.start();
     const { runId } = await scheduler.trigger(TRACK);
-    await until('the run to end', () => ctx.store.getRun(runId)!.state !== 'running', 120_000);
-    const run = ctx.store.getRun(runId)!;
+    await until('the run to end', () => ctx.store.runs.get(runId)!.state !== 'running', 120_000);
+    const run = ctx.store.runs.get(runId)!;
     expect(run.state).toBe('budget_exhausted');
     expect(run.reason).toMatch(/daily budget/);
     // The first attempt spent more than the limit; the other two never started.
-    const attempts = ctx.store.attemptsOfRun(runId);
+    const attempts = ctx.store.attempts.ofRun(runId);
     expect(attempts).toHaveLength(1);
     expect(attempts[0]!.costUsd).toBeGreaterThan(0);
     const m = await ctx.exporter.render();
@@ -160,9 +160,9 @@ describe('scheduled runs with the real engine', { timeout: 240_000 }, () => {
 
     // A run started on a spent day starts no attempt at all.
     const again = await scheduler.trigger(TRACK);
-    await until('the second run to end', () => ctx.store.getRun(again.runId)!.state !== 'running', 60_000);
-    expect(ctx.store.getRun(again.runId)!.state).toBe('budget_exhausted');
-    expect(ctx.store.attemptsOfRun(again.runId)).toHaveLength(0);
+    await until('the second run to end', () => ctx.store.runs.get(again.runId)!.state !== 'running', 60_000);
+    expect(ctx.store.runs.get(again.runId)!.state).toBe('budget_exhausted');
+    expect(ctx.store.attempts.ofRun(again.runId)).toHaveLength(0);
     expect(await managed()).toBe(0);
   });
 });

@@ -8,7 +8,6 @@ import type { EndedRunState } from '../../src/domain/types.ts';
 import type { RunDeps, RunOptions, RunSummary } from '../../src/core/runner/run.ts';
 import { acquireTrackLease } from '../../src/core/runner/lease.ts';
 import { RunStop } from '../../src/core/runner/run.ts';
-import { finishRun } from '../../src/store/run-records.ts';
 import type { Clock, ExecuteRun } from '../../src/core/scheduler/scheduler.ts';
 
 export class FakeClock implements Clock {
@@ -99,14 +98,14 @@ export function fakeRuns(clock: Clock): FakeRuns {
     }
   };
   const run = async (ctx: RunDeps, track: string, opts: RunOptions): Promise<RunSummary> => {
-    const unfinished = ctx.store.latestRun(track, ['running', 'interrupted']);
+    const unfinished = ctx.store.runs.latest(track, ['running', 'interrupted']);
     const runId =
       unfinished?.id ??
-      ctx.store.createRun(
+      ctx.store.runs.create(
         { track, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date(clock.now()).toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
         { taskIds: ['task-a', 'task-b'], samples: 1 },
       );
-    if (unfinished) ctx.store.updateRun(runId, { state: 'running' });
+    if (unfinished) ctx.store.runs.update(runId, { state: 'running' });
     opts.onStart?.(runId, Boolean(unfinished));
     let finish!: (s: EndedRunState) => void;
     const told = new Promise<EndedRunState>((r) => (finish = r));
@@ -117,7 +116,7 @@ export function fakeRuns(clock: Clock): FakeRuns {
     });
     const end = await Promise.race([told, aborted]);
     const [endState, reason] = end instanceof RunStop ? [end.state, end.reason] : [end, end === 'completed' ? null : `ended ${end}`];
-    finishRun(ctx.store, runId, endState, reason, clock.now());
+    ctx.store.runs.finish(runId, endState, reason, clock.now());
     ctx.figures.refresh(track);
     return { runId, state: endState, resumed: Boolean(unfinished), attempted: 0, skippedAsDone: 0, outcomes: { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } };
   };

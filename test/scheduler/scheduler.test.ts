@@ -4,7 +4,6 @@
  * they cannot, and what /metrics says meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { finishRun, setCoveredUntil } from '../../src/store/run-records.ts';
 import { Store } from '../../src/store/store.ts';
 import { hostname } from 'node:os';
 import { TrackBusyError } from '../../src/core/runner/lease.ts';
@@ -65,7 +64,7 @@ describe('the scheduler', () => {
     // The run is still going a day later: that slot is skipped, not started beside it.
     await s.clock.advanceTo(at('2026-01-02T03:00:00Z'));
     expect(s.runs.calls).toHaveLength(1);
-    const skipped = s.t.ctx.store.latestRun('daily', ['skipped'])!;
+    const skipped = s.t.ctx.store.runs.latest('daily', ['skipped'])!;
     expect(skipped).toMatchObject({ trigger: 'scheduler', startedAt: '2026-01-02T03:00:00.000Z', endedAt: null });
     expect(skipped.reason).toContain(`previous run (${s.runs.calls[0]!.runId}, scheduler) was still going`);
     m = await s.metrics();
@@ -101,13 +100,13 @@ describe('the scheduler', () => {
     await s.clock.advanceTo(at('2026-01-02T18:00:00Z'));
     // Paris' run still goes (its second slot skipped); Tokyo ran again.
     expect(s.runs.calls.map((c) => c.track)).toEqual(['paris', 'tokyo', 'tokyo']);
-    expect(s.t.ctx.store.latestRun('paris', ['skipped'])).not.toBeNull();
-    expect(s.t.ctx.store.latestRun('tokyo', ['skipped'])).toBeNull();
+    expect(s.t.ctx.store.runs.latest('paris', ['skipped'])).not.toBeNull();
+    expect(s.t.ctx.store.runs.latest('tokyo', ['skipped'])).toBeNull();
   });
 
   it('catches up only the most recent slot missed while it was down, and records every miss', async () => {
     const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }], '2026-01-04T10:00:00Z', {
-      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z')),
+      before: (t) => t.ctx.store.schedule.setCoveredUntil('daily', at('2026-01-01T03:00:00Z')),
     });
     await s.scheduler.start();
     expect(s.runs.calls.map((c) => c.trigger)).toEqual(['catch-up']);
@@ -115,8 +114,7 @@ describe('the scheduler', () => {
     expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(3);
     const ops = s.t.ctx.figures.ops('daily');
     expect(ops.missedRuns).toBe(3);
-    const { lastMissed } = await import('../../src/store/run-records.ts');
-    expect(lastMissed(s.t.ctx.store, 'daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
+    expect(s.t.ctx.store.schedule.lastMissed('daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
     // Started again soon after: nothing more was missed, nothing runs.
     s.runs.calls[0]!.finish();
     await s.scheduler.stop(0);
@@ -142,8 +140,7 @@ describe('the scheduler', () => {
     s.clock.t = at('2026-01-01T16:30:00Z');
     await s.clock.advance(0);
     expect(s.runs.calls.map((c) => c.trigger)).toEqual(['scheduler', 'scheduler']);
-    const { lastMissed } = await import('../../src/store/run-records.ts');
-    const missed = lastMissed(s.t.ctx.store, 'hourly')!;
+    const missed = s.t.ctx.store.schedule.lastMissed('hourly')!;
     expect(missed).toMatchObject({ count: 2, fromMs: at('2026-01-01T15:00:00Z'), toMs: at('2026-01-01T16:00:00Z'), at: at('2026-01-01T16:30:00Z') });
     expect(missed.reason).toContain('the timer of the slot at 2026-01-01T14:00:00.000Z fired 9000 s late');
     let m = await s.metrics();
@@ -155,8 +152,8 @@ describe('the scheduler', () => {
     s.clock.t = at('2026-01-01T18:00:05Z');
     await s.clock.advance(0);
     expect(s.runs.calls).toHaveLength(2);
-    expect(s.t.ctx.store.latestRun('hourly', ['skipped'])).toMatchObject({ startedAt: '2026-01-01T17:00:00.000Z' });
-    expect(lastMissed(s.t.ctx.store, 'hourly')).toMatchObject({ count: 1, fromMs: at('2026-01-01T18:00:00Z'), toMs: at('2026-01-01T18:00:00Z') });
+    expect(s.t.ctx.store.runs.latest('hourly', ['skipped'])).toMatchObject({ startedAt: '2026-01-01T17:00:00.000Z' });
+    expect(s.t.ctx.store.schedule.lastMissed('hourly')).toMatchObject({ count: 1, fromMs: at('2026-01-01T18:00:00Z'), toMs: at('2026-01-01T18:00:00Z') });
     m = await s.metrics();
     expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'hourly' })).toBe(3);
 
@@ -173,7 +170,7 @@ describe('the scheduler', () => {
 
   it('records a miss without running it when schedule.catchUp is false', async () => {
     const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC', catchUp: false } }], '2026-01-02T10:00:00Z', {
-      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z')),
+      before: (t) => t.ctx.store.schedule.setCoveredUntil('daily', at('2026-01-01T03:00:00Z')),
     });
     await s.scheduler.start();
     expect(s.runs.calls).toHaveLength(0);
@@ -184,8 +181,8 @@ describe('the scheduler', () => {
     let stale = 0;
     const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }], '2026-01-01T03:30:00Z', {
       before: (t) => {
-        setCoveredUntil(t.ctx.store, 'daily', at('2026-01-01T03:00:00Z'));
-        stale = t.ctx.store.createRun(
+        t.ctx.store.schedule.setCoveredUntil('daily', at('2026-01-01T03:00:00Z'));
+        stale = t.ctx.store.runs.create(
           { track: 'daily', state: 'running', trigger: 'scheduler', reason: null, startedAt: '2026-01-01T03:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
           { taskIds: ['task-a'], samples: 1 },
         );
@@ -222,7 +219,7 @@ describe('the scheduler', () => {
     let waiting = 0;
     const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', {
       before: (t) => {
-        waiting = t.ctx.store.createRun(
+        waiting = t.ctx.store.runs.create(
           { track: 'daily', state: 'interrupted', trigger: 'scheduler', reason: null, startedAt: '2026-01-01T03:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
           { taskIds: ['task-a'], samples: 1 },
         );
@@ -233,7 +230,7 @@ describe('the scheduler', () => {
     await s.scheduler.stop(1000);
     const fresh = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
     scheduler = fresh;
-    expect(s.t.ctx.store.getRun(waiting)!.state).toBe('interrupted');
+    expect(s.t.ctx.store.runs.get(waiting)!.state).toBe('interrupted');
     expect(await fresh.cancel(waiting)).toMatchObject({ state: 'cancelled' });
     await fresh.start();
     expect(s.runs.calls).toHaveLength(1);
@@ -245,17 +242,17 @@ describe('the scheduler', () => {
     const other = { id: 'agentdrift-run-elsewhere', pid: process.ppid, host: hostname(), purpose: 'agentdrift run' };
     const s = setup([{ name: 'daily', schedule: { cron: '0 3 * * *', timezone: 'UTC' } }, { name: 'other' }], '2026-01-01T02:59:50Z', {
       before: (t) => {
-        theirs = t.ctx.store.createRun(
+        theirs = t.ctx.store.runs.create(
           { track: 'daily', state: 'running', trigger: 'cli', reason: null, startedAt: '2026-01-01T02:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
           { taskIds: ['task-a'], samples: 1 },
         );
-        expect(t.ctx.store.acquireLease('daily', other, Date.now(), () => true)).toEqual({ acquired: true });
+        expect(t.ctx.store.leases.acquire('daily', other, Date.now(), () => true)).toEqual({ acquired: true });
       },
     });
     const daily = () => s.runs.calls.filter((c) => c.track === 'daily');
     await s.scheduler.start();
     // Its run is not taken for one a dead daemon left, its containers are not leftovers, nothing resumes it here.
-    expect(s.t.ctx.store.getRun(theirs)).toMatchObject({ state: 'running', endedAt: null });
+    expect(s.t.ctx.store.runs.get(theirs)).toMatchObject({ state: 'running', endedAt: null });
     expect(s.rt.removed).toEqual([{ 'agentdrift.managed': 'true', 'agentdrift.track': 'other' }]);
     expect(daily()).toHaveLength(0);
 
@@ -263,13 +260,13 @@ describe('the scheduler', () => {
     const refused = await s.scheduler.trigger('daily').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TrackBusyError);
     expect((refused as Error).message).toContain(`(agentdrift run, pid ${process.ppid} on ${hostname()}`);
-    expect(s.t.ctx.store.listRuns('daily', { limit: 10, offset: 0 }).total).toBe(1);
+    expect(s.t.ctx.store.runs.list('daily', { limit: 10, offset: 0 }).total).toBe(1);
     await expect(s.scheduler.cancel(theirs)).rejects.toBeInstanceOf(RunElsewhereError);
-    expect(s.t.ctx.store.getRun(theirs)!.state).toBe('running');
+    expect(s.t.ctx.store.runs.get(theirs)!.state).toBe('running');
 
     // A slot while it goes on is skipped, with the reason.
     await s.clock.advanceTo(at('2026-01-01T03:00:00Z'));
-    const skipped = s.t.ctx.store.latestRun('daily', ['skipped'])!;
+    const skipped = s.t.ctx.store.runs.latest('daily', ['skipped'])!;
     expect(skipped).toMatchObject({ trigger: 'scheduler' });
     expect(skipped.reason).toMatch(/^track "daily" is being run by another agentdrift process \(agentdrift run, pid/);
     expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'skipped' })).toBe(1);
@@ -278,7 +275,7 @@ describe('the scheduler', () => {
     // The other process dies without ending its run (its lease goes with it): the run resumes here.
     await s.clock.advance(60_000);
     expect(daily()).toHaveLength(0);
-    s.t.ctx.store.releaseLease('daily', other.id);
+    s.t.ctx.store.leases.release('daily', other.id);
     await s.clock.advance(30_000);
     expect(daily()).toMatchObject([{ runId: theirs, resumed: true, trigger: 'resume' }]);
   });
@@ -288,7 +285,7 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     s.runs.failNext = new Error('the Docker Engine does not answer');
     const r = await s.scheduler.trigger('daily');
-    const run = s.t.ctx.store.getRun(r.runId)!;
+    const run = s.t.ctx.store.runs.get(r.runId)!;
     expect(run).toMatchObject({ state: 'failed', trigger: 'manual', reason: 'could not start: the Docker Engine does not answer' });
     expect(run.endedAt).not.toBeNull();
     expect(series(await s.metrics(), 'agentdrift_runs_total', { track: 'daily', state: 'failed' })).toBe(1);
@@ -319,13 +316,13 @@ describe('the scheduler', () => {
     // An `agentdrift run` (another process, another connection to the same file) stores a run with an attempt.
     const other = new Store(s.t.ctx.store.file);
     try {
-      const runId = other.createRun({ track: 'daily', state: 'running', trigger: 'cli', reason: null, startedAt: '2026-01-01T04:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null });
-      other.insertAttempt(runId, {
+      const runId = other.runs.create({ track: 'daily', state: 'running', trigger: 'cli', reason: null, startedAt: '2026-01-01T04:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null });
+      other.attempts.insert(runId, {
         taskId: 'task-a', sampleIndex: 0, outcome: 'resolved', reason: null, inputTokens: 10, outputTokens: 2, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd: 0.25,
         turns: 3, toolCalls: 2, agentDurationMs: 1000, gradingDurationMs: 500, patchBytes: 10, transcriptPath: null, gradingLogPath: null,
         startedAt: '2026-01-01T04:00:00Z', endedAt: '2026-01-01T04:10:00Z',
       });
-      finishRun(other, runId, 'completed', null, at('2026-01-01T04:30:00Z'));
+      other.runs.finish(runId, 'completed', null, at('2026-01-01T04:30:00Z'));
     } finally {
       other.close();
     }
@@ -341,12 +338,12 @@ describe('the scheduler', () => {
 
   it('says when the day\'s budget is spent, by the track\'s time zone, and stops saying it the next day', async () => {
     const s = setup([{ name: 'tokyo', schedule: { cron: '0 3 * * *', timezone: 'Asia/Tokyo' }, budget: { dailyUsd: 1 } }], '2026-01-01T10:00:00Z');
-    const run = s.t.ctx.store.createRun(
+    const run = s.t.ctx.store.runs.create(
       { track: 'tokyo', state: 'completed', trigger: 'manual', reason: null, startedAt: '2026-01-01T09:00:00Z', endedAt: '2026-01-01T09:30:00Z', agentVersion: null, modelId: null, suiteHash: null },
       { taskIds: ['a', 'b'], samples: 1 },
     );
     const attempt = (taskId: string, endedAt: string, costUsd: number) =>
-      s.t.ctx.store.insertAttempt(run, {
+      s.t.ctx.store.attempts.insert(run, {
         taskId, sampleIndex: 0, outcome: 'resolved', reason: null, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheCreationTokens: 0, costUsd,
         turns: 1, toolCalls: 0, agentDurationMs: 1, gradingDurationMs: 1, patchBytes: 1, transcriptPath: null, gradingLogPath: null, startedAt: endedAt, endedAt,
       });
@@ -363,7 +360,7 @@ describe('the scheduler', () => {
 
   it('starts nothing when a shutdown came first (a signal right after the server began listening)', async () => {
     const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', {
-      before: (t) => setCoveredUntil(t.ctx.store, 'daily', at('2025-12-30T00:00:00Z')),
+      before: (t) => t.ctx.store.schedule.setCoveredUntil('daily', at('2025-12-30T00:00:00Z')),
     });
     await s.scheduler.stop();
     await s.scheduler.start();
@@ -390,7 +387,7 @@ describe('the scheduler', () => {
     expect(next.runId).not.toBe(stuck.runId);
     s.runs.calls.find((c) => c.runId === stuck.runId)!.finish('completed');
     await flush();
-    expect(s.t.ctx.store.getRun(stuck.runId)).toMatchObject({ state: 'cancelled' });
+    expect(s.t.ctx.store.runs.get(stuck.runId)).toMatchObject({ state: 'cancelled' });
     expect(s.scheduler.isLive(next.runId)).toBe(true);
     await expect(s.scheduler.trigger('daily')).rejects.toThrow(/is going on/);
     s.runs.calls.find((c) => c.runId === next.runId)!.finish('completed');
@@ -402,7 +399,7 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     const r = await s.scheduler.trigger('daily');
     await s.scheduler.stop();
-    expect(s.t.ctx.store.getRun(r.runId)).toMatchObject({ state: 'interrupted', endedAt: null });
+    expect(s.t.ctx.store.runs.get(r.runId)).toMatchObject({ state: 'interrupted', endedAt: null });
     await expect(s.scheduler.trigger('daily')).rejects.toThrow(/shutting down/);
     expect(s.clock.pending()).toBe(0);
 
@@ -417,10 +414,10 @@ describe('the scheduler', () => {
     const stopping = again.stop();
     await s.clock.advance(3000);
     await stopping;
-    expect(s.t.ctx.store.getRun(stubborn.runId)).toMatchObject({ state: 'interrupted' });
+    expect(s.t.ctx.store.runs.get(stubborn.runId)).toMatchObject({ state: 'interrupted' });
     // The interrupted run has no end yet: the last run's end is still the completed one's.
     const m = await s.metrics();
-    expect(series(m, 'agentdrift_last_run_timestamp_seconds', { track: 'daily' })).toBe(Date.parse(s.t.ctx.store.getRun(r.runId)!.endedAt!) / 1000);
+    expect(series(m, 'agentdrift_last_run_timestamp_seconds', { track: 'daily' })).toBe(Date.parse(s.t.ctx.store.runs.get(r.runId)!.endedAt!) / 1000);
     expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'interrupted' })).toBe(2);
     expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) });
   });

@@ -44,7 +44,7 @@ describe('HTTP API', () => {
     expect(none.json()).toMatchObject({ statusCode: 401, message: 'missing or wrong bearer token' });
     const wrong = await app.inject({ method: 'POST', url: '/api/tracks/main/import', payload: JSON.parse(HISTORY), headers: { authorization: 'Bearer nope-nope-nope-nope' } });
     expect(wrong.statusCode).toBe(401);
-    expect(t.ctx.store.listRuns('main', { limit: 1, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('main', { limit: 1, offset: 0 }).total).toBe(0);
   });
 
   it('rejects a bad import body with the record index, storing nothing', async () => {
@@ -52,7 +52,7 @@ describe('HTTP API', () => {
     const r = await app.inject({ method: 'POST', url: '/api/tracks/main/import', payload: body, headers: auth });
     expect(r.statusCode).toBe(400);
     expect(r.json().problems[0]).toContain('runs[0].attempts[0].outcome: got "great"');
-    expect(t.ctx.store.listRuns('main', { limit: 1, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('main', { limit: 1, offset: 0 }).total).toBe(0);
   });
 
   it('imports with the token; tracks, runs (paged) and a run with its attempts follow', async () => {

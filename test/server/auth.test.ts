@@ -67,7 +67,7 @@ describe('the bearer token', () => {
       }
     }
     expect(parsed).toEqual([]);
-    expect(t.ctx.store.listRuns('main', { limit: 1, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('main', { limit: 1, offset: 0 }).total).toBe(0);
     // With the token the body is read (so the check above could see it).
     const ok = await server.inject({ method: 'PUT', url: '/api/tracks/main/baseline', payload: { p0: 0.5 }, headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.statusCode).toBe(200);

@@ -61,7 +61,7 @@ describe('control API', () => {
     const other = await app.inject({ method: 'POST', url: '/api/tracks/other/runs', headers: auth });
     expect(other.statusCode).toBe(202);
 
-    t.ctx.store.insertAttempt(run.id, {
+    t.ctx.store.attempts.insert(run.id, {
       taskId: 'task-a', sampleIndex: 0, outcome: 'resolved', reason: null, inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheCreationTokens: 0,
       costUsd: 0.75, turns: 2, toolCalls: 1, agentDurationMs: 1000, gradingDurationMs: 500, patchBytes: 10, transcriptPath: null, gradingLogPath: null,
       startedAt: new Date().toISOString(), endedAt: new Date().toISOString(),
@@ -81,11 +81,11 @@ describe('control API', () => {
   });
 
   it('cancels a run (finished attempts kept), then answers 409 for it; 404 for an unknown run, 400 for a bad id', async () => {
-    const running = t.ctx.store.latestRun('main', ['running'])!;
+    const running = t.ctx.store.runs.latest('main', ['running'])!;
     const r = await app.inject({ method: 'POST', url: `/api/runs/${running.id}/cancel`, headers: auth });
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ id: running.id, state: 'cancelled', live: false, progress: { done: 1 } });
-    expect(t.ctx.store.attemptsOfRun(running.id)).toHaveLength(1);
+    expect(t.ctx.store.attempts.ofRun(running.id)).toHaveLength(1);
     const again = await app.inject({ method: 'POST', url: `/api/runs/${running.id}/cancel`, headers: auth });
     expect(again.statusCode).toBe(409);
     expect(again.json().message).toBe(`run ${running.id} has already ended (cancelled)`);
@@ -103,30 +103,30 @@ describe('control API', () => {
     const r = await app.inject({ method: 'POST', url: '/api/tracks/other/runs', headers: auth });
     expect(r.statusCode).toBe(503);
     expect(r.json().message).toContain('could not start: no credentials for the agent');
-    expect(t.ctx.store.getRun(r.json().runId)).toMatchObject({ state: 'failed' });
+    expect(t.ctx.store.runs.get(r.json().runId)).toMatchObject({ state: 'failed' });
   });
 
   it('answers 409 naming the other process while another agentdrift process runs the track, for a start and a cancel', async () => {
     const other = { id: 'cli-elsewhere', pid: process.ppid, host: hostname(), purpose: 'agentdrift run' };
-    expect(t.ctx.store.acquireLease('other', other, Date.now(), () => true)).toEqual({ acquired: true });
-    const theirs = t.ctx.store.createRun(
+    expect(t.ctx.store.leases.acquire('other', other, Date.now(), () => true)).toEqual({ acquired: true });
+    const theirs = t.ctx.store.runs.create(
       { track: 'other', state: 'running', trigger: 'cli', reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash: null },
       { taskIds: ['task-a'], samples: 1 },
     );
     try {
-      const before = t.ctx.store.listRuns('other', { limit: 100, offset: 0 }).total;
+      const before = t.ctx.store.runs.list('other', { limit: 100, offset: 0 }).total;
       const r = await app.inject({ method: 'POST', url: '/api/tracks/other/runs', headers: auth });
       expect(r.statusCode).toBe(409);
       expect(r.json().message).toMatch(/^track "other" is being run by another agentdrift process \(agentdrift run, pid \d+ on /);
-      expect(t.ctx.store.listRuns('other', { limit: 100, offset: 0 }).total).toBe(before);
+      expect(t.ctx.store.runs.list('other', { limit: 100, offset: 0 }).total).toBe(before);
       const c = await app.inject({ method: 'POST', url: `/api/runs/${theirs}/cancel`, headers: auth });
       expect(c.statusCode).toBe(409);
       expect(c.json()).toMatchObject({ runId: theirs });
       expect(c.json().message).toContain(`run ${theirs} is not this daemon's: track "other" is being run by another agentdrift process`);
-      expect(t.ctx.store.getRun(theirs)!.state).toBe('running');
+      expect(t.ctx.store.runs.get(theirs)!.state).toBe('running');
     } finally {
-      t.ctx.store.releaseLease('other', other.id);
-      t.ctx.store.updateRun(theirs, { state: 'completed', endedAt: new Date().toISOString() });
+      t.ctx.store.leases.release('other', other.id);
+      t.ctx.store.runs.update(theirs, { state: 'completed', endedAt: new Date().toISOString() });
     }
   });
 

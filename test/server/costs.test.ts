@@ -22,7 +22,7 @@ function attempt(taskId: string, endedAt: string, costUsd: number): AttemptInput
 }
 
 function run(track: string, startedAt: string, state: 'completed' | 'skipped' = 'completed'): number {
-  return t.ctx.store.createRun(
+  return t.ctx.store.runs.create(
     { track, state, trigger: 'scheduler', reason: null, startedAt, endedAt: state === 'skipped' ? null : startedAt, agentVersion: null, modelId: null, suiteHash: null },
     state === 'skipped' ? undefined : { taskIds: ['a', 'b', 'c'], samples: 1 },
   );
@@ -39,11 +39,11 @@ beforeAll(async () => {
   const s = t.ctx.store;
   // Paris moved to summer time on 2026-03-29 (a 23-hour day, 23:00Z to 22:00Z).
   runs = { early: run('paris', '2026-03-28T22:00:00Z'), skipped: run('paris', '2026-03-29T01:00:00Z', 'skipped'), late: run('paris', '2026-03-29T21:00:00Z') };
-  s.insertAttempt(runs.early!, attempt('a', '2026-03-28T22:30:00Z', 0.25)); // 23:30 in Paris on the 28th
-  s.insertAttempt(runs.early!, attempt('b', '2026-03-28T23:30:00Z', 1.5)); // 00:30 on the 29th
-  s.insertAttempt(runs.late!, attempt('a', '2026-03-29T21:30:00Z', 2)); // 23:30 CEST on the 29th
-  s.insertAttempt(runs.late!, attempt('b', '2026-03-29T22:30:00Z', 0.5)); // 00:30 CEST on the 30th: today
-  s.insertAttempt(runs.late!, attempt('c', '2026-03-30T09:00:00Z', 0.125)); // today
+  s.attempts.insert(runs.early!, attempt('a', '2026-03-28T22:30:00Z', 0.25)); // 23:30 in Paris on the 28th
+  s.attempts.insert(runs.early!, attempt('b', '2026-03-28T23:30:00Z', 1.5)); // 00:30 on the 29th
+  s.attempts.insert(runs.late!, attempt('a', '2026-03-29T21:30:00Z', 2)); // 23:30 CEST on the 29th
+  s.attempts.insert(runs.late!, attempt('b', '2026-03-29T22:30:00Z', 0.5)); // 00:30 CEST on the 30th: today
+  s.attempts.insert(runs.late!, attempt('c', '2026-03-30T09:00:00Z', 0.125)); // today
   app = await buildServer(t.ctx);
 });
 
@@ -86,8 +86,8 @@ describe('cost in the API', () => {
   it('counts by the track\'s own time zone: the same attempts fall on other days in UTC', async () => {
     const s = t.ctx.store;
     const id = run('utc', '2026-03-28T22:00:00Z');
-    s.insertAttempt(id, attempt('a', '2026-03-28T23:30:00Z', 1.5)); // the 28th in UTC, the 29th in Paris
-    s.insertAttempt(id, attempt('b', '2026-03-29T22:30:00Z', 0.5)); // the 29th in UTC, the 30th in Paris
+    s.attempts.insert(id, attempt('a', '2026-03-28T23:30:00Z', 1.5)); // the 28th in UTC, the 29th in Paris
+    s.attempts.insert(id, attempt('b', '2026-03-29T22:30:00Z', 0.5)); // the 29th in UTC, the 30th in Paris
     const days = (await app.inject('/api/tracks/utc/costs?days=3')).json().days;
     expect(days.map((x: { day: string; costUsd: number }) => [x.day, x.costUsd])).toEqual([
       ['2026-03-28', 1.5],

@@ -82,7 +82,7 @@ describe('the CUSUM threshold in a worker thread', () => {
     expect(after.threshold).toBe(inThread.h);
     expect(after.inControlArlDays).toBe(inThread.arlDays);
     // Cached in the store by the worker's own connection, so a restart does not simulate it again.
-    expect(t.ctx.store.loadThresholds<ThresholdResult>().map(([, v]) => v.h)).toContain(inThread.h);
+    expect(t.ctx.store.thresholds.load<ThresholdResult>().map(([, v]) => v.h)).toContain(inThread.h);
     const text = await (await fetch(`${server.address}/metrics`)).text();
     expect(text).toContain(`agentdrift_cusum_threshold{track="t"} ${inThread.h}`);
   });
@@ -98,12 +98,12 @@ describe('the CUSUM threshold in a worker thread', () => {
       body: JSON.stringify({ from: runs[12]!.startedAt, to: runs[19]!.endedAt }),
     });
     // The PUT has been handled (its baseline stored) and its threshold is being simulated.
-    for (let i = 0; i < 2000 && t.ctx.store.listBaselines('t').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 2000 && t.ctx.store.baselines.list('t').length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     const order = await race({ put, healthz: fetch(`${server.address}/healthz`) });
     expect(order, errors(t)).toEqual(['healthz', 'put']);
     expect((await put).status).toBe(200);
     const { cusum } = ((await (await fetch(`${server.address}/api/tracks/t`)).json()) as { statistics: { cusum: { threshold: number; since: string; attemptsPerDay: number; oddsRatio: number; horizonDays: number } } }).statistics;
-    const row = t.ctx.store.listBaselines('t')[0]!;
+    const row = t.ctx.store.baselines.list('t')[0]!;
     expect(cusum.since).toBe(new Date(row.monitorFromMs).toISOString());
     expect(cusum.threshold).toBe(trackThreshold(toStatsBaseline(row), { attemptsPerDay: cusum.attemptsPerDay, R: cusum.oddsRatio, horizonDays: cusum.horizonDays }).h);
   });
@@ -157,6 +157,6 @@ describe('a large import body in a worker thread', () => {
     const body = (await res.json()) as { message: string; problems: string[] };
     expect(body.message).toContain('request body was rejected');
     expect(body.problems.join('\n')).toContain('runs[120].attempts[3].outcome');
-    expect(t.ctx.store.listRuns('t', { limit: 10, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('t', { limit: 10, offset: 0 }).total).toBe(0);
   });
 });

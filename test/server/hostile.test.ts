@@ -50,7 +50,7 @@ afterAll(async () => {
 
 /** What the store holds, as its export writes it (at a fixed clock), with every track's baselines. */
 function storeState(): string {
-  return JSON.stringify(TRACKS.map((track) => [toHistoryDocument(track, t.ctx.store.iterateRunsWithAttempts(track), EXPORT_CLOCK), t.ctx.store.listBaselines(track)]));
+  return JSON.stringify(TRACKS.map((track) => [toHistoryDocument(track, t.ctx.store.runs.iterateWithAttempts(track), EXPORT_CLOCK), t.ctx.store.baselines.list(track)]));
 }
 
 interface Hostile {

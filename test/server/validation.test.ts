@@ -71,7 +71,7 @@ describe('PUT /api/tracks/:track/baseline', () => {
   it('requires 0 < p0 < 1 as a JSON number, naming only p0, and stores nothing', async () => {
     for (const p0 of [1, 0, -0.1, 1.5, '0.5', true, null, [0.5], { v: 0.5 }]) expectNamed(await put({ p0 }), 'p0', `p0=${JSON.stringify(p0)}`);
     for (const text of ['{"p0": 1e400}', '{"p0": -1e400}', '{"p0": 1e-400}']) expectNamed(await raw(text), 'p0', text);
-    expect(t.ctx.store.listBaselines('main')).toEqual([]);
+    expect(t.ctx.store.baselines.list('main')).toEqual([]);
   });
 
   it('names the field of the other form that is missing or does not belong', async () => {
@@ -136,7 +136,7 @@ describe('the error shape', () => {
         expect(r.json().message, url).toMatch(url.endsWith('/import') ? /body/ : /^body: nested deeper than 64 levels/);
       }
     }
-    expect(t.ctx.store.listRuns('main', { limit: 1, offset: 0 }).total).toBe(0);
+    expect(t.ctx.store.runs.list('main', { limit: 1, offset: 0 }).total).toBe(0);
   });
 
   it('measures depth past strings, escaped quotes and brackets inside them', () => {

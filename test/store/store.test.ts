@@ -37,10 +37,10 @@ describe('store', () => {
     expect(store.schemaVersion()).toBe(MIGRATIONS.at(-1)!.version);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    store.ensureTrack({ name: 'a', agent: 'claude-code', model: 'm' });
+    store.tracks.ensure({ name: 'a', agent: 'claude-code', model: 'm' });
     store.close();
     store = new Store(file);
-    expect(store.getTrack('a')?.model).toBe('m');
+    expect(store.tracks.get('a')?.model).toBe('m');
   });
 
   it('refuses a store written by a newer agentdrift', () => {
@@ -53,32 +53,32 @@ describe('store', () => {
 
   it('never stores an attempt twice for the same run, task and sample', () => {
     store = new Store(':memory:');
-    store.ensureTrack({ name: 'a', agent: 'claude-code', model: 'm' });
-    const run = store.createRun({ track: 'a', state: 'running', startedAt: '2026-01-01T00:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null, trigger: 'cli', reason: null });
-    store.insertAttempt(run, attempt('t1'));
-    expect(() => store.insertAttempt(run, attempt('t1'))).toThrow(/UNIQUE/);
-    store.insertAttempt(run, attempt('t1', { sampleIndex: 1 }));
-    expect(store.attemptsOfRun(run)).toHaveLength(2);
+    store.tracks.ensure({ name: 'a', agent: 'claude-code', model: 'm' });
+    const run = store.runs.create({ track: 'a', state: 'running', startedAt: '2026-01-01T00:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null, trigger: 'cli', reason: null });
+    store.attempts.insert(run, attempt('t1'));
+    expect(() => store.attempts.insert(run, attempt('t1'))).toThrow(/UNIQUE/);
+    store.attempts.insert(run, attempt('t1', { sampleIndex: 1 }));
+    expect(store.attempts.ofRun(run)).toHaveLength(2);
   });
 
   it('rolls back a whole import when one attempt violates a constraint', () => {
     store = new Store(':memory:');
-    store.ensureTrack({ name: 'a', agent: 'claude-code', model: 'm' });
+    store.tracks.ensure({ name: 'a', agent: 'claude-code', model: 'm' });
     const good = { state: 'completed' as const, trigger: 'import', reason: null, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T01:00:00Z', agentVersion: null, modelId: null, suiteHash: null };
     expect(() =>
-      store.importRuns('a', [
+      store.imports.save('a', [
         { ...good, externalKey: 'k1', attempts: [attempt('t1')] },
         { ...good, startedAt: '2026-01-02T00:00:00Z', externalKey: 'k2', attempts: [attempt('t1'), attempt('t2', { turns: -1 })] },
       ]),
     ).toThrow(/CHECK/);
-    expect(store.listRuns('a', { limit: 10, offset: 0 }).total).toBe(0);
-    expect(store.totals('a').attemptsByOutcome.resolved).toBe(0);
+    expect(store.runs.list('a', { limit: 10, offset: 0 }).total).toBe(0);
+    expect(store.attempts.totals('a').attemptsByOutcome.resolved).toBe(0);
   });
 
   it('rejects an outcome outside the five the product knows', () => {
     store = new Store(':memory:');
-    store.ensureTrack({ name: 'a', agent: 'claude-code', model: 'm' });
-    const run = store.createRun({ track: 'a', state: 'running', startedAt: '2026-01-01T00:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null, trigger: 'cli', reason: null });
-    expect(() => store.insertAttempt(run, attempt('t1', { outcome: 'great' as never }))).toThrow(/CHECK/);
+    store.tracks.ensure({ name: 'a', agent: 'claude-code', model: 'm' });
+    const run = store.runs.create({ track: 'a', state: 'running', startedAt: '2026-01-01T00:00:00Z', endedAt: null, agentVersion: null, modelId: null, suiteHash: null, trigger: 'cli', reason: null });
+    expect(() => store.attempts.insert(run, attempt('t1', { outcome: 'great' as never }))).toThrow(/CHECK/);
   });
 });

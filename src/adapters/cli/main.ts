@@ -298,7 +298,7 @@ export function buildProgram(wiring: Wiring): Command {
       const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         trackNamed(ctx.config, o.track);
-        console.log(JSON.stringify(ctx.store.listBaselines(o.track).map(baselineSummary), null, 1));
+        console.log(JSON.stringify(ctx.store.baselines.list(o.track).map(baselineSummary), null, 1));
       } finally {
         ctx.close();
       }

@@ -13,7 +13,6 @@ export const EXIT_UNSETTLED = 70;
 
 export const UNSETTLED_REASON = 'the command stopped with its work unsettled (an awaited operation could never finish); this is a bug in agentdrift';
 
-import { finishRun } from '../../store/run-records.ts';
 import type { Store } from '../../store/store.ts';
 
 const hooks = new Set<(reason: string) => void>();
@@ -46,6 +45,6 @@ export function guardUnsettled<T>(work: Promise<T>, write: (line: string) => voi
 /** While registered: should the command be left unsettled, the run is stored `failed` with the reason. */
 export function failRunIfUnsettled(store: Store, runId: number, write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): () => void {
   return onUnsettled((reason) => {
-    if (finishRun(store, runId, 'failed', `failed: ${reason}`)) write(`agentdrift: run ${runId} is marked failed`);
+    if (store.runs.finish(runId, 'failed', `failed: ${reason}`)) write(`agentdrift: run ${runId} is marked failed`);
   });
 }

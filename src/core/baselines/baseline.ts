@@ -7,7 +7,8 @@
  */
 import type { TrackConfig } from '../../config/index.ts';
 import type { Baseline } from '../../stats/index.ts';
-import type { BaselineInput, BaselineRow, Store } from '../../store/store.ts';
+import type { Store } from '../../store/store.ts';
+import type { BaselineInput, BaselineRow } from '../../domain/records.ts';
 import { DAY_MS } from '../../domain/values.ts';
 
 export class BaselineError extends Error {
@@ -50,7 +51,7 @@ export function buildBaseline(store: Store, track: string, req: BaselineRequest,
   const toMs = parseInstant('to', req.to);
   if (toMs <= fromMs) throw new BaselineError(`to: got ${req.to}; expected an instant after from (${req.from})`);
   if (toMs > now) throw new BaselineError(`to: got ${req.to}; expected an instant in the past: a reference period must be over to be frozen`);
-  const perTask = store.perTaskCounts(track, fromMs, toMs);
+  const perTask = store.attempts.perTask(track, fromMs, toMs);
   if (!Object.keys(perTask).length) throw new BaselineError(`the period ${req.from} .. ${req.to} holds no attempt of track ${track}`);
   return { kind: 'reference', p0: null, fromMs, toMs, perTask, monitorFromMs: toMs, createdBy: who.by, reason: who.reason, configSpec: who.configSpec ?? null };
 }
@@ -74,7 +75,7 @@ function configSpec(b: TrackConfig['baseline']): string | null {
  */
 export function resolveBaseline(store: Store, track: TrackConfig, now = Date.now()): BaselineRow | null {
   const spec = configSpec(track.baseline);
-  const all = store.listBaselines(track.name);
+  const all = store.baselines.list(track.name);
   const b = track.baseline;
   if (spec !== null && b.kind !== 'auto') {
     const lastFromConfig = all.find((x) => x.configSpec !== null);
@@ -82,10 +83,10 @@ export function resolveBaseline(store: Store, track: TrackConfig, now = Date.now
       const reason = 'baseline set in the configuration file';
       if (b.kind === 'fixed') {
         // A fixed p0 from the config watches the whole history, as the peer tracker's rule does.
-        return store.insertBaseline(track.name, { ...buildBaseline(store, track.name, { p0: b.p0 }, { by: 'config', reason, configSpec: spec }, now), monitorFromMs: 0 }, now);
+        return store.baselines.insert(track.name, { ...buildBaseline(store, track.name, { p0: b.p0 }, { by: 'config', reason, configSpec: spec }, now), monitorFromMs: 0 }, now);
       }
       try {
-        return store.insertBaseline(track.name, buildBaseline(store, track.name, { from: b.from, to: b.to }, { by: 'config', reason, configSpec: spec }, now), now);
+        return store.baselines.insert(track.name, buildBaseline(store, track.name, { from: b.from, to: b.to }, { by: 'config', reason, configSpec: spec }, now), now);
       } catch (e) {
         if (!(e instanceof BaselineError)) throw e;
         // The period is not over or holds no data yet: keep what is in force and try again at the next refresh.
@@ -97,7 +98,7 @@ export function resolveBaseline(store: Store, track: TrackConfig, now = Date.now
   if (all[0]) return all[0];
   if (b.kind !== 'auto') return null;
   // Auto: the first `days` distinct UTC days on which a run finished.
-  const spans = store.finishedRunSpans(track.name, 100_000);
+  const spans = store.runs.finishedSpans(track.name, 100_000);
   const days: { day: number; start: number; end: number }[] = [];
   for (const s of spans) {
     const day = Math.floor(s.endedAtMs / DAY_MS);
@@ -119,7 +120,7 @@ export function resolveBaseline(store: Store, track: TrackConfig, now = Date.now
     { by: 'auto', reason: `the track's first ${b.days} finished days` },
     now,
   );
-  return store.insertBaseline(track.name, input, now);
+  return store.baselines.insert(track.name, input, now);
 }
 
 /** Attempts per day the baseline period ran (for the CUSUM threshold), or null for a fixed baseline. */
@@ -128,7 +129,7 @@ export function referenceVolume(store: Store, row: BaselineRow): number | null {
   const trials = Object.values(row.perTask ?? {}).reduce((s, c) => s + c.trials, 0);
   const days = new Set(
     store
-      .finishedRunSpans(row.track, 100_000)
+      .runs.finishedSpans(row.track, 100_000)
       .filter((s) => s.endedAtMs >= (row.fromMs as number) && s.endedAtMs <= (row.toMs as number))
       .map((s) => Math.floor(s.endedAtMs / DAY_MS)),
   ).size;

@@ -5,13 +5,13 @@ import { trackNamed } from '../../config/index.ts';
 import type { CoreDeps } from '../deps.ts';
 import { finiteOrNull, isoOrNull } from '../../domain/values.ts';
 import { baselinePassRate } from '../../stats/index.ts';
-import type { BaselineRow } from '../../store/store.ts';
+import type { BaselineRow } from '../../domain/records.ts';
 import { buildBaseline, toStatsBaseline, type BaselineRequest } from './baseline.ts';
 
 
 export function setBaseline(deps: CoreDeps, track: string, req: BaselineRequest, who: { by: string; reason: string }): BaselineRow {
   trackNamed(deps.config, track);
-  const row = deps.store.insertBaseline(track, buildBaseline(deps.store, track, req, who));
+  const row = deps.store.baselines.insert(track, buildBaseline(deps.store, track, req, who));
   deps.log.info({ track, baseline: row.id, kind: row.kind, by: who.by, reason: who.reason }, 'baseline changed');
   deps.figures.refresh(track);
   return row;

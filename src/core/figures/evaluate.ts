@@ -16,7 +16,8 @@ import {
   type ThresholdResult,
   type WindowResult,
 } from '../../stats/index.ts';
-import type { AttemptFacts, BaselineRow, Store, TaskCount } from '../../store/store.ts';
+import type { Store } from '../../store/store.ts';
+import type { AttemptFacts, BaselineRow, TaskCount } from '../../domain/records.ts';
 import { WINDOWS } from './windows.ts';
 import { DAY_MS } from '../../domain/values.ts';
 import { referenceVolume, resolveBaseline, toStatsBaseline } from '../baselines/baseline.ts';
@@ -53,12 +54,12 @@ export interface RegressionFigures {
 /** The threshold cache, kept in memory and persisted in the store so a restart does not simulate again. */
 export class StoredThresholdCache extends ThresholdCache {
   constructor(private readonly store: Store) {
-    super(store.loadThresholds<ThresholdResult>());
+    super(store.thresholds.load<ThresholdResult>());
   }
 
   override set(...args: Parameters<ThresholdCache['set']>): void {
     super.set(...args);
-    this.store.saveThreshold(ThresholdCache.key(args[0]), args[1]);
+    this.store.thresholds.save(ThresholdCache.key(args[0]), args[1]);
   }
 }
 
@@ -100,12 +101,12 @@ export function evaluateRegression(
   const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
   const threshold = trackThreshold(baseline, { attemptsPerDay: volume, R: stats.cusumOddsRatio, horizonDays: stats.cusumHorizonDays }, cache);
   // Streamed: a year of attempts is never held in memory at once.
-  const statistic = trackCusum(baseline, store.iterateCountedOutcomes(track.name, row.monitorFromMs), stats.cusumOddsRatio);
+  const statistic = trackCusum(baseline, store.attempts.iterateCounted(track.name, row.monitorFromMs), stats.cusumOddsRatio);
   const cusum = {
     statistic,
     threshold: threshold.h,
     signal: statistic > threshold.h,
-    attempts: store.countCountedAttempts(track.name, row.monitorFromMs),
+    attempts: store.attempts.countCounted(track.name, row.monitorFromMs),
     since: new Date(row.monitorFromMs).toISOString(),
     oddsRatio: stats.cusumOddsRatio,
     horizonDays: stats.cusumHorizonDays,
@@ -116,7 +117,7 @@ export function evaluateRegression(
   // Usage: only against a reference period (a fixed p0 says nothing about cost or tokens).
   const usage: RegressionFigures['usage'] = [];
   if (row.kind === 'reference' && perWindow.length && row.fromMs !== null && row.toMs !== null) {
-    const base = countedIn(store.attemptFacts(track.name, row.fromMs - 1, row.toMs), row.fromMs - 1, row.toMs);
+    const base = countedIn(store.attempts.facts(track.name, row.fromMs - 1, row.toMs), row.fromMs - 1, row.toMs);
     for (const metric of USAGE_METRICS) {
       const value = usageValue[metric];
       const baseByTask = valuesByTask(base, value);
@@ -163,11 +164,11 @@ function valuesByTask(facts: readonly AttemptFacts[], value: (a: AttemptFacts) =
 
 /** Counted attempts per finished run over the last 30 days, else the configured suite size x samples. */
 function observedVolume(store: Store, track: TrackConfig): number {
-  const spans = store.finishedRunSpans(track.name, 100_000);
+  const spans = store.runs.finishedSpans(track.name, 100_000);
   const end = spans.at(-1)?.endedAtMs;
   const configured = (track.suite.ids.length || track.suite.size) * track.samplesPerTask;
   if (end === undefined) return configured;
   const recent = spans.filter((s) => s.endedAtMs > end - 30 * DAY_MS);
-  const attempts = store.attemptFacts(track.name, end - 30 * DAY_MS, end).filter((a) => a.outcome !== 'infra_error').length;
+  const attempts = store.attempts.facts(track.name, end - 30 * DAY_MS, end).filter((a) => a.outcome !== 'infra_error').length;
   return recent.length ? attempts / recent.length : configured;
 }

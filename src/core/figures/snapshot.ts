@@ -5,10 +5,9 @@
 import type { Config, TrackConfig } from '../../config/index.ts';
 import { evaluateRegression, type RegressionFigures } from './evaluate.ts';
 import type { ThresholdCache } from '../../stats/index.ts';
-import { latestRealRun, missedTotal, runEndCounts, runFigures, spentBetween } from '../../store/run-records.ts';
-import { latestReported } from '../../store/figures.ts';
 import { startOfDay } from '../../cron/cron.ts';
-import type { Store, TrackTotals } from '../../store/store.ts';
+import type { Store } from '../../store/store.ts';
+import type { TrackTotals } from '../../domain/records.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
 import { DAY_MS } from '../../domain/values.ts';
 import { summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
@@ -39,14 +38,14 @@ export interface SnapshotOptions {
 
 export function computeSnapshot(store: Store, track: TrackConfig, opts: SnapshotOptions): TrackSnapshot {
   // Tracks are registered once, when the context opens the store; a refresh only reads.
-  const row = store.getTrack(track.name);
+  const row = store.tracks.get(track.name);
   if (!row) throw new Error(`track ${track.name} is not in the store`);
-  const endMs = store.latestFinishedRunEnd(track.name);
+  const endMs = store.runs.latestFinishedEnd(track.name);
   const longest = Math.max(...WINDOWS.map((w) => w.days));
-  const facts = endMs === null ? [] : store.attemptFacts(track.name, endMs - longest * DAY_MS, endMs);
+  const facts = endMs === null ? [] : store.attempts.facts(track.name, endMs - longest * DAY_MS, endMs);
   const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
-  const lastSuccess = store.latestRun(track.name, ['completed']);
-  const reported = latestReported(store, row.id);
+  const lastSuccess = store.runs.latest(track.name, ['completed']);
+  const reported = store.runs.latestReported(row.id);
   return {
     track: track.name,
     agent: track.agent,
@@ -56,7 +55,7 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     computedAt: opts.now ?? Date.now(),
     windowEndMs: endMs,
     windows,
-    totals: store.totals(track.name),
+    totals: store.attempts.totals(track.name),
     // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
     lastRunMs: endMs,
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
@@ -98,19 +97,19 @@ export interface LiveFacts {
 }
 
 export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): TrackOps {
-  const stored = live.liveRun === undefined ? (store.latestRun(track.name, ['running'])?.id ?? null) : null;
+  const stored = live.liveRun === undefined ? (store.runs.latest(track.name, ['running'])?.id ?? null) : null;
   const running = live.liveRun === undefined ? stored : (live.liveRun?.id ?? null);
   const inProgress = live.liveRun === undefined ? stored !== null : live.liveRun !== null;
-  const latest = running ?? latestRealRun(store, track.name)?.id ?? null;
+  const latest = running ?? store.runs.latestReal(track.name)?.id ?? null;
   let progressRatio = 0;
   if (latest !== null) {
-    const f = runFigures(store, latest);
+    const f = store.runs.figures(latest);
     if (f.total) progressRatio = Math.min(1, f.done / f.total);
   }
   const dayStartMs = startOfDay(live.now, track.schedule.timezone);
-  const costTodayUsd = spentBetween(store, track.name, dayStartMs, Number.MAX_SAFE_INTEGER);
+  const costTodayUsd = store.attempts.spentBetween(track.name, dayStartMs, Number.MAX_SAFE_INTEGER);
   const budgetDailyUsd = track.budget.dailyUsd ?? null;
-  const runsByState = runEndCounts(store, track.name);
+  const runsByState = store.runs.endCounts(track.name);
   for (const s of ENDED_RUN_STATES) runsByState[s] ??= 0;
   return {
     track: track.name,
@@ -120,7 +119,7 @@ export function computeOps(store: Store, track: TrackConfig, live: LiveFacts): T
     currentRunId: running,
     progressRatio,
     runsByState,
-    missedRuns: missedTotal(store, track.name),
+    missedRuns: store.schedule.missedTotal(track.name),
     costTodayUsd,
     dayStartMs,
     budgetDailyUsd,

@@ -5,7 +5,7 @@
  */
 import type { TokenType } from '../../domain/types.ts';
 import { DAY_MS } from '../../domain/values.ts';
-import type { AttemptFacts } from '../../store/store.ts';
+import type { AttemptFacts } from '../../domain/records.ts';
 import { wilson } from '../../stats/wilson.ts';
 
 export const WINDOWS = [

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InputError, describeIssue } from '../../domain/issues.ts';
 import { OUTCOMES, type AttemptInput, type AttemptRow, type RunRow } from '../../domain/types.ts';
-import type { ImportedRun } from '../../store/store.ts';
+import type { ImportedRun } from '../../domain/records.ts';
 
 export const HISTORY_FORMAT = 'agentdrift-history/1';
 

@@ -11,7 +11,7 @@
 import { trackNamed } from '../../config/index.ts';
 import type { CpuPool } from '../../workers/pool.ts';
 import type { CoreDeps } from '../deps.ts';
-import type { ImportedRun, ImportResult } from '../../store/store.ts';
+import type { ImportedRun, ImportResult } from '../../domain/records.ts';
 import { ImportError, type ParseOptions } from './format.ts';
 import { importHistoryText, type ImportSummary } from './import.ts';
 
@@ -67,7 +67,7 @@ export async function importHistoryBody(deps: ImportBodyDeps, track: string, bod
   for (const end of out.ends) {
     const runs = JSON.parse(decoder.decode(out.bytes.subarray(from, end))) as ImportedRun[];
     from = end;
-    const r = deps.store.importRuns(track, runs);
+    const r = deps.store.imports.save(track, runs);
     result.runsStored += r.runsStored;
     result.attemptsStored += r.attemptsStored;
     result.runsSkipped += r.runsSkipped;

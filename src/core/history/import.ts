@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { trackNamed } from '../../config/index.ts';
 import type { CoreDeps } from '../deps.ts';
-import type { ImportResult } from '../../store/store.ts';
+import type { ImportResult } from '../../domain/records.ts';
 import { ImportError, parseHistory, toHistoryDocument, type ParseOptions } from './format.ts';
 
 /**
@@ -22,7 +22,7 @@ export interface ImportSummary extends ImportResult {
 export function importHistoryText(deps: CoreDeps, track: string, text: string, opts: ParseOptions): ImportSummary {
   trackNamed(deps.config, track);
   const parsed = parseHistory(text, opts);
-  const result = deps.store.importRuns(track, parsed.runs);
+  const result = deps.store.imports.save(track, parsed.runs);
   deps.figures.refresh(track);
   deps.log.info({ track, file: opts.fileName, ...result }, 'history imported');
   return { kind: parsed.kind, notes: parsed.notes, ...result };
@@ -40,5 +40,5 @@ export function importHistoryFile(deps: CoreDeps, track: string, file: string, a
 
 export function exportHistory(deps: CoreDeps, track: string): unknown {
   trackNamed(deps.config, track);
-  return toHistoryDocument(track, deps.store.iterateRunsWithAttempts(track), new Date(), (why) => deps.log.warn({ track }, why));
+  return toHistoryDocument(track, deps.store.runs.iterateWithAttempts(track), new Date(), (why) => deps.log.warn({ track }, why));
 }

@@ -114,7 +114,7 @@ export class ImageUses {
 export async function removeTaskImage(runtime: ContainerRuntime, store: Store, ref: string, log: Logger): Promise<void> {
   try {
     const r = await runtime.removeImage(ref);
-    if (r !== 'in_use') store.forgetPulledImage(ref);
+    if (r !== 'in_use') store.images.forgetPulled(ref);
     if (r === 'removed') log.info({ image: ref }, 'removed the task image after use (docker.images: remove-after-use)');
     else if (r === 'in_use') log.warn({ image: ref }, 'the task image is still used by a container: left in place');
   } catch (e) {
@@ -129,12 +129,12 @@ export async function removeTaskImage(runtime: ContainerRuntime, store: Store, r
  */
 export async function removeUnusedImages(store: Store, runtime: ContainerRuntime, config: Pick<Config, 'docker' | 'tracks'>, log: Logger): Promise<string[]> {
   if (!config.docker.removeUnusedImages) return [];
-  const pulled = store.pulledImages();
+  const pulled = store.images.pulled();
   if (!pulled.length) return [];
   const used = new Set<string>();
   const unknown: string[] = [];
   for (const t of config.tracks as readonly TrackConfig[]) {
-    const refs = store.trackImages(t.name);
+    const refs = store.images.ofTrack(t.name);
     if (refs === null) unknown.push(t.name);
     else for (const r of refs) used.add(normalizeImageRef(r));
   }
@@ -148,7 +148,7 @@ export async function removeUnusedImages(store: Store, runtime: ContainerRuntime
     try {
       const r = await runtime.removeImage(ref);
       if (r === 'in_use') continue;
-      store.forgetPulledImage(ref);
+      store.images.forgetPulled(ref);
       if (r === 'removed') removed.push(ref);
     } catch (e) {
       log.warn({ image: ref, err: (e as Error).message }, 'could not remove an unused image');
@@ -173,7 +173,7 @@ export interface DockerDiskFigures {
 export function dockerDiskFigures(usage: DiskUsage, store: Store, config: Pick<Config, 'docker' | 'tracks'>): DockerDiskFigures {
   const tracks: DockerDiskFigures['tracks'] = [];
   for (const t of config.tracks) {
-    const refs = store.trackImages(t.name);
+    const refs = store.images.ofTrack(t.name);
     if (refs === null) continue;
     const need = diskNeed(usage, refs, config.docker, t.concurrency);
     tracks.push({ track: t.name, present: need.present.length, missing: need.missing.length, requiredBytes: need.requiredBytes });

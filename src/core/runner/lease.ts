@@ -11,7 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { LeaseHolder, LeaseRow, Store } from '../../store/store.ts';
+import type { Store } from '../../store/store.ts';
+import type { LeaseHolder, LeaseRow } from '../../domain/records.ts';
 
 /** How long a lease lives without renewal. */
 export const LEASE_TTL_MS = 60_000;
@@ -72,7 +73,7 @@ function stillHeld(l: LeaseRow, nowMs: number, ttlMs: number): boolean {
 
 /** The process running the track now, when it is another one that is alive; null when the track is free. */
 export function otherLiveHolder(store: Store, track: string, nowMs = Date.now(), ttlMs = LEASE_TTL_MS): LeaseRow | null {
-  const l = store.currentLease(track);
+  const l = store.leases.current(track);
   return l && !heldHere.has(l.id) && stillHeld(l, nowMs, ttlMs) ? l : null;
 }
 
@@ -95,7 +96,7 @@ export function acquireTrackLease(store: Store, track: string, purpose: string, 
   const now = opts.now ?? Date.now;
   const holder: LeaseHolder = { id: randomUUID(), pid: self.pid, host: self.host, purpose };
   const nowMs = now();
-  const r = store.acquireLease(track, holder, nowMs, (l) => stillHeld(l, nowMs, ttlMs));
+  const r = store.leases.acquire(track, holder, nowMs, (l) => stillHeld(l, nowMs, ttlMs));
   if (!r.acquired) throw new TrackBusyError(track, r.holder);
   heldHere.add(holder.id);
   const lost = new AbortController();
@@ -103,7 +104,7 @@ export function acquireTrackLease(store: Store, track: string, purpose: string, 
     if (!store.isOpen) return clearInterval(timer);
     let kept: boolean;
     try {
-      kept = store.renewLease(track, holder.id, now());
+      kept = store.leases.renew(track, holder.id, now());
     } catch (e) {
       // A busy or failing store: try again at the next tick; the lease lives on until its time is up.
       opts.log?.warn({ track, err: (e as Error).message }, 'could not renew the track lease');
@@ -125,7 +126,7 @@ export function acquireTrackLease(store: Store, track: string, purpose: string, 
     clearInterval(timer);
     heldHere.delete(holder.id);
     if (revokers.get(key) === revoke) revokers.delete(key);
-    if (store.isOpen) store.releaseLease(track, holder.id);
+    if (store.isOpen) store.leases.release(track, holder.id);
   };
   const revoke = () => {
     release();

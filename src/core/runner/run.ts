@@ -22,7 +22,6 @@ import type { Task } from '../../dataset/index.ts';
 import { LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL, VOLUME_FILL_GRACE_MS, type ContainerRuntime } from '../../executor/runtime.ts';
 import type { AttemptInput, EndedRunState, RunState } from '../../domain/types.ts';
 import { startOfDay } from '../../cron/cron.ts';
-import { finishRun, spentBetween } from '../../store/run-records.ts';
 import { AttemptAborted, runAttempt, type AttemptTimings } from './attempt.ts';
 import { datasetDownloadReporter, type FetchProgress } from './fetch-progress.ts';
 import { diskNeed, diskShortfall, ImageUses, removeTaskImage, removeUnusedImages, taskImageRefs } from './images.ts';
@@ -140,7 +139,7 @@ export interface RunDeps extends CoreDeps {
 export function dailyBudgetReached(deps: Pick<CoreDeps, 'config' | 'store'>, trackName: string, nowMs: number): { reached: boolean; spentUsd: number; limitUsd: number | null } {
   const track = trackNamed(deps.config, trackName);
   const day = startOfDay(nowMs, track.schedule.timezone);
-  const spentUsd = spentBetween(deps.store, trackName, day, Number.MAX_SAFE_INTEGER);
+  const spentUsd = deps.store.attempts.spentBetween(trackName, day, Number.MAX_SAFE_INTEGER);
   const limitUsd = track.budget.dailyUsd ?? null;
   return { reached: limitUsd !== null && spentUsd >= limitUsd, spentUsd, limitUsd };
 }
@@ -189,12 +188,12 @@ async function leasedRun(
   // is stored once it is.
   const selection = opts.taskIds?.length ? opts.taskIds : null;
   // Resume the track's unfinished run when there is one (never for an oracle run, which is not stored).
-  const unfinished = opts.oracle ? null : deps.store.latestRun(trackName, ['running', 'interrupted']);
-  const unfinishedPlan = unfinished ? deps.store.runPlan(unfinished.id) : null;
+  const unfinished = opts.oracle ? null : deps.store.runs.latest(trackName, ['running', 'interrupted']);
+  const unfinishedPlan = unfinished ? deps.store.runs.plan(unfinished.id) : null;
   let runId: number | null = null;
   let resumed = false;
   const storeNewRun = (suiteHash: string | null, plan?: { taskIds: string[]; samples: number }): number => {
-    const id = deps.store.createRun({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash }, plan);
+    const id = deps.store.runs.create({ track: trackName, state: 'running', trigger: opts.trigger, reason: null, startedAt: new Date().toISOString(), endedAt: null, agentVersion: null, modelId: null, suiteHash }, plan);
     deps.figures.refresh(trackName);
     return id;
   };
@@ -210,7 +209,7 @@ async function leasedRun(
     runId = unfinished.id;
     resumed = true;
     if (unfinishedPlan) {
-      deps.store.updateRun(runId, { state: 'running', reason: null });
+      deps.store.runs.update(runId, { state: 'running', reason: null });
       deps.figures.refresh(trackName);
       log.info({ run: runId }, 'resuming an unfinished run');
     }
@@ -229,13 +228,13 @@ async function leasedRun(
   } catch (e) {
     if (runId === null || resumed) throw e;
     // A run stored before its suite: the suite's failure is the run's.
-    finishRun(deps.store, runId, 'failed', `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000));
+    deps.store.runs.finish(runId, 'failed', `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000));
     deps.figures.refresh(trackName);
     throw new RunFailedError(runId, e);
   }
   for (const r of suite.rejected) log.warn({ index: r.index, task: r.instanceId, reason: r.reason }, 'dataset row rejected');
   // The suite's images, so that an image pulled for it is never taken for unused (and for the disk series).
-  deps.store.setTrackImages(trackName, taskImageRefs(suite.tasks, deps.config.docker.imageRepository));
+  deps.store.images.setOfTrack(trackName, taskImageRefs(suite.tasks, deps.config.docker.imageRepository));
   const byId = new Map(suite.tasks.map((t) => [t.instanceId, t]));
 
   if (unfinished) {
@@ -243,7 +242,7 @@ async function leasedRun(
     if (!unfinishedPlan || gone.length) {
       // It can never be resumed: end it, so the next run starts afresh instead of failing the same way forever.
       const why = unfinishedPlan ? `names task(s) no longer in the dataset: ${gone.join(', ')}` : 'has no plan to resume';
-      finishRun(deps.store, unfinished.id, 'failed', `could not resume: ${why}`);
+      deps.store.runs.finish(unfinished.id, 'failed', `could not resume: ${why}`);
       deps.figures.refresh(trackName);
       throw new RunFailedError(unfinished.id, new RunError(`run ${unfinished.id} of ${trackName} ${why}; it is marked failed`));
     }
@@ -254,7 +253,7 @@ async function leasedRun(
     const unknown = taskIds.filter((id) => !byId.has(id));
     if (unknown.length) throw new RunError(`task id(s) not in the suite of ${trackName}: ${unknown.join(', ')}`);
     if (runId !== null) {
-      deps.store.setRunPlan(runId, { taskIds, samples }, suite.hash);
+      deps.store.runs.setPlan(runId, { taskIds, samples }, suite.hash);
     } else if (!opts.oracle) {
       runId = storeNewRun(suite.hash, { taskIds, samples });
       opts.onStart?.(runId, resumed);
@@ -268,7 +267,7 @@ async function leasedRun(
     const reason = `failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 1000);
     log.error({ run: runId, err: e instanceof Error ? e.message : String(e) }, 'run failed');
     try {
-      finishRun(deps.store, runId, 'failed', reason);
+      deps.store.runs.finish(runId, 'failed', reason);
       deps.figures.refresh(trackName);
     } catch (inner) {
       log.error({ run: runId, err: (inner as Error).message }, 'could not mark the run failed');
@@ -301,7 +300,7 @@ async function attemptAll(deps: RunDeps, runtime: ContainerRuntime, trackName: s
   const fills = await runtime.removeLeftovers({ [LABEL_MANAGED]: 'true', [LABEL_ROLE]: ROLE_VOLUME_FILL }, { olderThanMs: VOLUME_FILL_GRACE_MS });
   if (fills) log.info({ removed: fills }, 'removed tool-volume fill containers left by a crashed process');
 
-  const done = runId === null ? new Set<string>() : deps.store.attemptKeys(runId);
+  const done = runId === null ? new Set<string>() : deps.store.attempts.keys(runId);
   const work: { task: Task; sample: number }[] = [];
   for (const id of taskIds) for (let s = 0; s < samples; s++) if (!done.has(`${id}#${s}`)) work.push({ task: byId.get(id) as Task, sample: s });
 
@@ -332,7 +331,7 @@ async function attemptAll(deps: RunDeps, runtime: ContainerRuntime, trackName: s
     let result;
     try {
       result = await runAttempt(
-        { runtime, agent: claudeCode, config: deps.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => deps.store.recordPulledImage(ref) },
+        { runtime, agent: claudeCode, config: deps.config, credentials, log, onFetch: opts.onFetch, onImagePulled: (ref) => deps.store.images.recordPulled(ref) },
         { track, runId: runId ?? 0, task, sample, harness: suite.harness, oracle: opts.oracle ?? false, signal: opts.signal, logFolder },
       );
     } catch (e) {
@@ -344,9 +343,9 @@ async function attemptAll(deps: RunDeps, runtime: ContainerRuntime, trackName: s
     if (uses.done(ref) && deps.config.docker.images === 'remove-after-use') await removeTaskImage(runtime, deps.store, ref, log);
     const a = result.attempt;
     if (runId !== null) {
-      deps.store.insertAttempt(runId, a);
+      deps.store.attempts.insert(runId, a);
       if (!reported && (result.agentVersion || result.modelId)) {
-        deps.store.updateRun(runId, { agentVersion: result.agentVersion ?? undefined, modelId: result.modelId ?? undefined });
+        deps.store.runs.update(runId, { agentVersion: result.agentVersion ?? undefined, modelId: result.modelId ?? undefined });
         reported = true;
       }
     } else {
@@ -377,7 +376,7 @@ async function attemptAll(deps: RunDeps, runtime: ContainerRuntime, trackName: s
     reason = budgetStop;
   }
   if (runId !== null && !lease.lost.aborted) {
-    finishRun(deps.store, runId, state, reason);
+    deps.store.runs.finish(runId, state, reason);
     deps.figures.refresh(trackName);
   }
   log.info({ run: runId, state, ...outcomes }, 'run finished');

@@ -39,10 +39,10 @@ export async function resolveSuite(store: Store, track: TrackConfig, opts: Suite
   const harnessCommit = await harnessRevision(harness);
   const tasks = selectTasks(loaded.tasks, { ids: track.suite.ids, exclude: track.suite.exclude, size: track.suite.size, seed: track.suite.seed });
   const hash = suiteHash(tasks.map((t) => t.instanceId), loaded.revision, harnessCommit);
-  const row = store.ensureTrack({ name: track.name, agent: track.agent, model: track.model });
+  const row = store.tracks.ensure({ name: track.name, agent: track.agent, model: track.model });
   if (row.suiteHash !== hash) {
     if (row.suiteHash) opts.log.warn({ track: track.name, from: row.suiteHash.slice(0, 12), to: hash.slice(0, 12) }, 'the suite changed: a new suite hash from now on');
-    store.freezeSuite(track.name, { hash, taskIds: tasks.map((t) => t.instanceId), datasetRevision: loaded.revision, harnessCommit });
+    store.suites.freeze(track.name, { hash, taskIds: tasks.map((t) => t.instanceId), datasetRevision: loaded.revision, harnessCommit });
   }
   return { hash, tasks, harness, datasetRevision: loaded.revision, harnessCommit, rejected: loaded.rejected };
 }

@@ -1,9 +1,8 @@
 /**
  * Cost by calendar day in a schedule's time zone: the day arithmetic of the scheduler over the store's spend query
- * (the operations record itself, and all its SQL, is in store/run-records.ts).
+ * (the spend query itself, and all its SQL, is in store/attempts.ts).
  */
 import type { Store } from '../../store/store.ts';
-import { attemptCostBetween } from '../../store/run-records.ts';
 import { startOfDay, wallTime } from '../../cron/cron.ts';
 
 export interface DayCost {
@@ -29,7 +28,7 @@ export function costByDay(store: Store, track: string, timeZone: string, nowMs: 
     const day = `${String(w.year).padStart(4, '0')}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`;
     // A day is 23 to 25 hours long: 36 hours after its start is always within the next day.
     const toMs = startOfDay(fromMs + 36 * 3_600_000, timeZone);
-    out.push({ day, fromMs, toMs, ...attemptCostBetween(store, track, fromMs, queryTo) });
+    out.push({ day, fromMs, toMs, ...store.attempts.costBetween(track, fromMs, queryTo) });
     queryTo = fromMs;
     fromMs = startOfDay(fromMs - 1, timeZone);
   }

@@ -20,11 +20,10 @@ import { trackNamed } from '../../config/index.ts';
 import type { Figures, FiguresRefresh, LiveSource } from '../figures/figures.ts';
 import { LABEL_MANAGED, LABEL_RUN, LABEL_TRACK, type ContainerRuntime } from '../../executor/runtime.ts';
 import type { RunRow } from '../../domain/types.ts';
-import type { LeaseRow } from '../../store/store.ts';
+import type { LeaseRow } from '../../domain/records.ts';
 import { LEASE_TTL_MS, otherLiveHolder, revokeTrackLease, TrackBusyError } from '../runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunDeps, type RunOptions, type RunSummary } from '../runner/run.ts';
 import { dockerDiskFigures, removeUnusedImages, type DockerDiskFigures } from '../runner/images.ts';
-import { coveredUntil, finishRun, recordEndedRun, recordMissed, setCoveredUntil } from '../../store/run-records.ts';
 
 export interface Clock {
   now(): number;
@@ -225,9 +224,9 @@ export class Scheduler implements LiveSource, RunControl {
         this.log.warn({ track: t.name, holder }, 'another agentdrift process is running this track; its run is left alone');
         continue;
       }
-      const stale = deps.store.latestRun(t.name, ['running']);
+      const stale = deps.store.runs.latest(t.name, ['running']);
       if (stale) {
-        finishRun(deps.store, stale.id, 'interrupted', 'the daemon stopped during the run (crash or kill); resumes now');
+        deps.store.runs.finish(stale.id, 'interrupted', 'the daemon stopped during the run (crash or kill); resumes now');
         this.log.warn({ track: t.name, run: stale.id }, 'a run was left running by a daemon that stopped; it resumes now');
       }
     }
@@ -257,7 +256,7 @@ export class Scheduler implements LiveSource, RunControl {
     for (const t of deps.config.tracks) {
       const now = this.clock.now();
       const schedule = deps.figures.schedule(t.name);
-      const covered = coveredUntil(deps.store, t.name);
+      const covered = deps.store.schedule.coveredUntil(t.name);
       let startNow: string | null = null;
       if (covered !== null) {
         const missed = schedule.slotsBetween(covered, now);
@@ -265,14 +264,14 @@ export class Scheduler implements LiveSource, RunControl {
           const iso = (ms: number | null) => new Date(ms as number).toISOString();
           const what = `${missed.capped ? 'at least ' : ''}${missed.count} scheduled run(s) from ${iso(missed.first)} to ${iso(missed.last)} missed while the daemon was down`;
           const reason = `${what}; ${t.schedule.catchUp ? 'the most recent one runs now (schedule.catchUp)' : 'not caught up (schedule.catchUp is false)'}`;
-          recordMissed(deps.store, t.name, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
+          deps.store.schedule.recordMissed(t.name, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
           this.log.warn({ track: t.name, missed: missed.count, from: iso(missed.first), to: iso(missed.last), catchUp: t.schedule.catchUp }, 'scheduled runs missed while the daemon was down');
           if (t.schedule.catchUp) startNow = 'catch-up';
         }
       }
-      const unfinished = deps.store.latestRun(t.name, ['running', 'interrupted']);
+      const unfinished = deps.store.runs.latest(t.name, ['running', 'interrupted']);
       if (unfinished && !startNow && !elsewhere.has(t.name)) startNow = 'resume';
-      setCoveredUntil(deps.store, t.name, now);
+      deps.store.schedule.setCoveredUntil(t.name, now);
       this.arm(t.name);
       if (startNow && this.state === 'running') {
         this.log.info({ track: t.name, why: startNow, run: unfinished?.id }, startNow === 'resume' ? 'resuming the unfinished run' : 'catching up the missed run');
@@ -308,7 +307,7 @@ export class Scheduler implements LiveSource, RunControl {
       for (const a of runs) {
         if (!this.active.has(a.track)) continue;
         await this.removeContainers(a.track, a.runId);
-        if (a.runId !== null && this.deps.store.isOpen) finishRun(this.deps.store, a.runId, 'interrupted', 'the daemon stopped during the run; resumes when it starts again');
+        if (a.runId !== null && this.deps.store.isOpen) this.deps.store.runs.finish(a.runId, 'interrupted', 'the daemon stopped during the run; resumes when it starts again');
       }
     }
     this.state = 'stopped';
@@ -333,7 +332,7 @@ export class Scheduler implements LiveSource, RunControl {
    */
   async cancel(runId: number, reason = 'cancelled through the API'): Promise<RunRow> {
     const { store } = this.deps;
-    const run = store.getRun(runId);
+    const run = store.runs.get(runId);
     if (!run) throw new Error(`no run with id ${runId}`);
     const a = [...this.active.values()].find((x) => x.runId === runId);
     if (a) {
@@ -345,7 +344,7 @@ export class Scheduler implements LiveSource, RunControl {
         // again (the stuck run loses its lease, so should it wake up it stores nothing over this), and its containers
         // are force-removed, waiting for that no longer than another grace period.
         this.log.warn({ run: runId }, 'the run did not stop within the grace period: cancelling it anyway and removing its containers');
-        finishRun(store, runId, 'cancelled', reason);
+        store.runs.finish(runId, 'cancelled', reason);
         if (this.active.get(a.track) === a) this.active.delete(a.track);
         revokeTrackLease(store, a.track);
         this.deps.figures.refreshOps();
@@ -354,19 +353,19 @@ export class Scheduler implements LiveSource, RunControl {
         }
       } else {
         await this.removeContainers(a.track, runId);
-        finishRun(store, runId, 'cancelled', reason);
+        store.runs.finish(runId, 'cancelled', reason);
       }
     } else if (run.state === 'running' || run.state === 'interrupted') {
       const holder = otherLiveHolder(store, run.track);
       if (holder && run.state === 'running') throw new RunElsewhereError(run, new TrackBusyError(run.track, holder));
-      finishRun(store, runId, 'cancelled', reason);
+      store.runs.finish(runId, 'cancelled', reason);
       await this.removeContainers(run.track, runId);
       this.log.info({ track: run.track, run: runId }, 'cancelled the unfinished run: it will not be resumed');
     } else {
       throw new RunEndedError(run);
     }
     this.deps.figures.refresh(run.track);
-    return store.getRun(runId) as RunRow;
+    return store.runs.get(runId) as RunRow;
   }
 
   // --- internals ----------------------------------------------------------------------------------------------
@@ -448,7 +447,7 @@ export class Scheduler implements LiveSource, RunControl {
     const { store, config } = this.deps;
     try {
       // The suites' own images serve to measure the data root when the daemon cannot see it (runs in a container).
-      const helperImages = [...new Set(config.tracks.flatMap((t) => store.trackImages(t.name) ?? []))];
+      const helperImages = [...new Set(config.tracks.flatMap((t) => store.images.ofTrack(t.name) ?? []))];
       const usage = await this.runtime.diskUsage({ helperImages });
       if (!store.isOpen) return;
       this.disk.applyDockerDisk(dockerDiskFigures(usage, store, config));
@@ -469,7 +468,7 @@ export class Scheduler implements LiveSource, RunControl {
         this.elsewhereTimers.delete(track);
         if (this.state !== 'running' || this.active.has(track)) return;
         if (otherLiveHolder(this.deps.store, track)) return this.watchElsewhere(track);
-        const unfinished = this.deps.store.latestRun(track, ['running', 'interrupted']);
+        const unfinished = this.deps.store.runs.latest(track, ['running', 'interrupted']);
         if (!unfinished) return;
         this.log.info({ track, run: unfinished.id }, 'the other process let go of the track: resuming its unfinished run');
         this.launch(track, 'resume');
@@ -525,19 +524,19 @@ export class Scheduler implements LiveSource, RunControl {
     const iso = (ms: number | null) => new Date(ms as number).toISOString();
     const lateS = Math.round((now - slot) / 1000);
     const reason = `${missed.capped ? 'at least ' : ''}${missed.count} scheduled run(s) from ${iso(missed.first)} to ${iso(missed.last)} passed over: the timer of the slot at ${iso(slot)} fired ${lateS} s late (host suspended or event loop blocked); that slot ran late, these did not run`;
-    recordMissed(this.deps.store, track, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
-    setCoveredUntil(this.deps.store, track, now);
+    this.deps.store.schedule.recordMissed(track, { count: missed.count, fromMs: missed.first as number, toMs: missed.last as number, at: now, reason });
+    this.deps.store.schedule.setCoveredUntil(track, now);
     this.log.warn({ track, missed: missed.count, from: iso(missed.first), to: iso(missed.last), slot: iso(slot), lateMs: now - slot }, 'scheduled runs passed over while the timer was late');
   }
 
   /** A slot came: run the track, or record the slot skipped when its run is still going. */
   private fire(track: string, slot: number): void {
     const { store } = this.deps;
-    setCoveredUntil(store, track, slot);
+    store.schedule.setCoveredUntil(track, slot);
     const a = this.active.get(track);
     if (a) {
       const reason = `the previous run${a.runId === null ? '' : ` (${a.runId}, ${a.trigger})`} was still going at this scheduled time`;
-      const id = recordEndedRun(store, { track, state: 'skipped', trigger: 'scheduler', reason, startedAt: new Date(slot).toISOString() }, this.clock.now());
+      const id = store.runs.recordEnded({ track, state: 'skipped', trigger: 'scheduler', reason, startedAt: new Date(slot).toISOString() }, this.clock.now());
       this.log.warn({ track, run: id, going: a.runId, slot: new Date(slot).toISOString() }, 'scheduled run skipped: the previous run is still going');
       this.deps.figures.refreshOps();
       return;
@@ -590,14 +589,14 @@ export class Scheduler implements LiveSource, RunControl {
         if (e instanceof TrackBusyError) {
           busy = e;
           if (opts.recordBusy && deps.store.isOpen) {
-            a.runId = recordEndedRun(deps.store, { track, state: 'skipped', trigger, reason: message.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
+            a.runId = deps.store.runs.recordEnded({ track, state: 'skipped', trigger, reason: message.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
             deps.figures.refresh(track);
           }
           this.log.warn({ track, run: a.runId, trigger, err: message }, 'run not started: another agentdrift process is running the track');
         } else if (a.runId === null && deps.store.isOpen) {
           // It failed before it was stored (engine down, dataset unavailable, no credentials): store the failure, so a
           // scheduled day is never lost without a trace.
-          a.runId = recordEndedRun(deps.store, { track, state: 'failed', trigger, reason: `could not start: ${message}`.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
+          a.runId = deps.store.runs.recordEnded({ track, state: 'failed', trigger, reason: `could not start: ${message}`.slice(0, 1000), startedAt: new Date(startedAt).toISOString() }, this.clock.now());
           deps.figures.refresh(track);
         }
         if (!busy) this.log.error({ track, run: a.runId, err: message }, 'run failed');

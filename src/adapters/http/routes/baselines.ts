@@ -56,7 +56,7 @@ export default async function baselineRoutes(app: FastifyInstance, opts: { ctx: 
     },
     async (req) => {
       trackNamed(ctx.config, req.params.track);
-      return { baselines: ctx.store.listBaselines(req.params.track).map(baselineSummary) };
+      return { baselines: ctx.store.baselines.list(req.params.track).map(baselineSummary) };
     },
   );
 

@@ -37,7 +37,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
       if (!control) return error(reply, 503, noControl);
       try {
         const started = await control.trigger(req.params.track, 'manual');
-        const run = ctx.store.getRun(started.runId);
+        const run = ctx.store.runs.get(started.runId);
         if (!run) return error(reply, 503, `run ${started.runId} is gone`);
         if (run.state === 'failed') return error(reply, 503, `run ${run.id} ${run.reason ?? 'failed'}`, { runId: run.id });
         return reply.code(202).send(presentRunStatus(ctx, run, control));
@@ -62,7 +62,7 @@ export default async function controlRoutes(app: FastifyInstance, opts: { ctx: A
       },
     },
     async (req, reply) => {
-      const run = ctx.store.getRun(req.params.id);
+      const run = ctx.store.runs.get(req.params.id);
       if (!run) return error(reply, 404, `no run with id ${req.params.id}`);
       if (!control) return error(reply, 503, noControl);
       try {

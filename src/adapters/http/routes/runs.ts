@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.ts';
 import type { RunRow } from '../../../domain/types.ts';
-import { runFigures } from '../../../store/run-records.ts';
 import type { RunControl } from '../../../core/scheduler/scheduler.ts';
 import { errorBody, jsonSchema } from '../schema.ts';
 import { presentRun, runBody } from './tracks.ts';
@@ -48,7 +47,7 @@ const runDetail = runStatus.extend({
 });
 
 export function presentRunStatus(ctx: App, run: RunRow, control: RunControl | undefined): z.infer<typeof runStatus> {
-  const f = runFigures(ctx.store, run.id);
+  const f = ctx.store.runs.figures(run.id);
   return {
     ...presentRun(run),
     costUsd: f.costUsd,
@@ -70,9 +69,9 @@ export default async function runRoutes(app: FastifyInstance, opts: { ctx: App; 
       },
     },
     async (req, reply) => {
-      const run = ctx.store.getRun(req.params.id);
+      const run = ctx.store.runs.get(req.params.id);
       if (!run) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no run with id ${req.params.id}` });
-      const attempts = ctx.store.attemptsOfRun(run.id);
+      const attempts = ctx.store.attempts.ofRun(run.id);
       return {
         ...presentRunStatus(ctx, run, opts.control),
         attempts: attempts.map(({ runId: _r, transcriptPath: _t, gradingLogPath: _g, ...a }) => a),

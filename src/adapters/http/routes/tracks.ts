@@ -7,7 +7,6 @@ import { importHistoryBody } from '../../../core/history/import-body.ts';
 import { IMPORT_BODY_LIMIT_BYTES } from '../../../core/history/import.ts';
 import type { TrackOps, TrackSnapshot } from '../../../core/figures/snapshot.ts';
 import { costByDay } from '../../../core/scheduler/records.ts';
-import { lastMissed } from '../../../store/run-records.ts';
 import type { RunRow } from '../../../domain/types.ts';
 import { finiteOrNull, isoOrNull } from '../../../domain/values.ts';
 import { baselineSummary } from '../../../core/baselines/service.ts';
@@ -223,7 +222,7 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
       const s = ctx.figures.snapshot(req.params.track);
       const t = trackNamed(ctx.config, req.params.track);
       const ops = ctx.figures.ops(req.params.track);
-      const missed = lastMissed(ctx.store, t.name);
+      const missed = ctx.store.schedule.lastMissed(t.name);
       return {
         ...summary(ctx, s, ops),
         costToday: { usd: ops.costTodayUsd, since: isoOrNull(ops.dayStartMs) as string, timezone: t.schedule.timezone },
@@ -258,8 +257,8 @@ export default async function trackRoutes(app: FastifyInstance, opts: { ctx: App
     async (req) => {
       trackNamed(ctx.config, req.params.track);
       const { limit, offset } = req.query;
-      const page = ctx.store.listRuns(req.params.track, { limit, offset });
-      const costs = ctx.store.runCosts(page.runs.map((r) => r.id));
+      const page = ctx.store.runs.list(req.params.track, { limit, offset });
+      const costs = ctx.store.runs.costs(page.runs.map((r) => r.id));
       return { runs: page.runs.map((r) => ({ ...presentRun(r), costUsd: costs.get(r.id) ?? 0 })), total: page.total, limit, offset };
     },
   );

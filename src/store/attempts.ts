@@ -1,0 +1,122 @@
+/** Attempts: one row per (run, task, sample), and what the statistics, the budget and the API read of them. */
+import type Database from 'better-sqlite3';
+import type { AttemptFacts, TaskCount, TrackTotals } from '../domain/records.ts';
+import type { AttemptInput, AttemptRow, Outcome } from '../domain/types.ts';
+import { isoOrNull } from '../domain/values.ts';
+import { ms } from './db.ts';
+import type { Tracks } from './tracks.ts';
+
+const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS sampleIndex, outcome, reason,
+  input_tokens AS inputTokens, output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens,
+  cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
+  agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
+  transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt`;
+
+export class Attempts {
+  private readonly insertStmt: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly tracks: Tracks,
+  ) {
+    this.insertStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
+      reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
+      agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at)
+      VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
+      @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @agentApiDurationMs, @gradingDurationMs,
+      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt)`);
+  }
+
+  /** Stores one attempt atomically; the (run, task, sample) triple is unique so a resumed run never doubles one. */
+  insert(runId: number, a: AttemptInput): number {
+    const run = this.db.prepare('SELECT track_id FROM runs WHERE id = ?').get(runId) as { track_id: number } | undefined;
+    if (!run) throw new Error(`unknown run ${runId}`);
+    return this.insertInto(runId, run.track_id, a);
+  }
+
+  /** Stores an attempt of a run whose track is known (an import, inside its transaction). */
+  insertInto(runId: number, trackId: number, a: AttemptInput): number {
+    const res = this.insertStmt.run({ ...a, agentApiDurationMs: a.agentApiDurationMs ?? null, runId, trackId, startedAt: ms(a.startedAt), endedAt: ms(a.endedAt) });
+    return Number(res.lastInsertRowid);
+  }
+
+  ofRun(runId: number): AttemptRow[] {
+    const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY id`).all(runId) as (Omit<AttemptRow, 'startedAt' | 'endedAt'> & {
+      startedAt: number;
+      endedAt: number;
+    })[];
+    return rows.map((r) => ({ ...r, startedAt: isoOrNull(r.startedAt) as string, endedAt: isoOrNull(r.endedAt) as string }));
+  }
+
+  /** The (task, sample) pairs a run has stored already. */
+  keys(runId: number): Set<string> {
+    const rows = this.db.prepare('SELECT task_id, sample_index FROM attempts WHERE run_id = ?').all(runId) as { task_id: string; sample_index: number }[];
+    return new Set(rows.map((r) => `${r.task_id}#${r.sample_index}`));
+  }
+
+  /** Attempts of a track that ended in (fromMs, toMs], oldest first. */
+  facts(track: string, fromMs: number, toMs: number): AttemptFacts[] {
+    const id = this.tracks.id(track);
+    return this.db
+      .prepare(`SELECT task_id AS taskId, outcome, ended_at AS endedAtMs, input_tokens AS inputTokens,
+          output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens,
+          cost_usd AS costUsd, turns, tool_calls AS toolCalls, agent_duration_ms AS agentDurationMs
+        FROM attempts WHERE track_id = ? AND ended_at > ? AND ended_at <= ? ORDER BY ended_at, id`)
+      .all(id, fromMs, toMs) as AttemptFacts[];
+  }
+
+  /** Counted attempts (infra errors left out) that ended after `fromMs`, in time order, streamed from the database. */
+  *iterateCounted(track: string, fromMs: number): Generator<{ taskId: string; success: boolean }> {
+    const id = this.tracks.id(track);
+    const rows = this.db
+      .prepare(`SELECT task_id AS taskId, outcome = 'resolved' AS success FROM attempts
+        WHERE track_id = ? AND ended_at > ? AND outcome != 'infra_error' ORDER BY ended_at, id`)
+      .iterate(id, fromMs) as IterableIterator<{ taskId: string; success: number }>;
+    for (const r of rows) yield { taskId: r.taskId, success: r.success === 1 };
+  }
+
+  countCounted(track: string, fromMs: number): number {
+    const id = this.tracks.id(track);
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM attempts WHERE track_id = ? AND ended_at > ? AND outcome != 'infra_error'`).get(id, fromMs) as { n: number }).n;
+  }
+
+  /** Passes and trials per task of the attempts that ended in [fromMs, toMs], infra errors left out. */
+  perTask(track: string, fromMs: number, toMs: number): Record<string, TaskCount> {
+    const id = this.tracks.id(track);
+    const rows = this.db
+      .prepare(`SELECT task_id AS taskId, SUM(outcome = 'resolved') AS passes, COUNT(*) AS trials FROM attempts
+        WHERE track_id = ? AND ended_at >= ? AND ended_at <= ? AND outcome != 'infra_error' GROUP BY task_id ORDER BY task_id`)
+      .all(id, fromMs, toMs) as { taskId: string; passes: number; trials: number }[];
+    return Object.fromEntries(rows.map((r) => [r.taskId, { passes: r.passes, trials: r.trials }]));
+  }
+
+  totals(track: string): TrackTotals {
+    const id = this.tracks.id(track);
+    const byOutcome = this.db.prepare('SELECT outcome, COUNT(*) AS n FROM attempts WHERE track_id = ? GROUP BY outcome').all(id) as {
+      outcome: Outcome;
+      n: number;
+    }[];
+    // TOTAL, not SUM: SQLite's SUM of integers throws "integer overflow" past 2^63 (a store that holds such counts
+    // could not even start); TOTAL sums in floating point, and a sum past the range of a double comes back Infinity,
+    // which the exporter leaves out with a warning.
+    const sums = this.db
+      .prepare(`SELECT TOTAL(input_tokens) AS i, TOTAL(output_tokens) AS o, TOTAL(cache_read_tokens) AS cr,
+          TOTAL(cache_creation_tokens) AS cc, TOTAL(cost_usd) AS c FROM attempts WHERE track_id = ?`)
+      .get(id) as { i: number; o: number; cr: number; cc: number; c: number };
+    const attemptsByOutcome = { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } as Record<Outcome, number>;
+    for (const r of byOutcome) attemptsByOutcome[r.outcome] = r.n;
+    return { attemptsByOutcome, inputTokens: sums.i, outputTokens: sums.o, cacheReadTokens: sums.cr, cacheCreationTokens: sums.cc, costUsd: sums.c };
+  }
+
+  /** Cost (USD) and count of the track's attempts that ended in [fromMs, toMs). */
+  costBetween(track: string, fromMs: number, toMs: number): { costUsd: number; attempts: number } {
+    return this.db
+      .prepare('SELECT TOTAL(cost_usd) AS costUsd, COUNT(*) AS attempts FROM attempts WHERE track_id = ? AND ended_at >= ? AND ended_at < ?')
+      .get(this.tracks.id(track), fromMs, toMs) as { costUsd: number; attempts: number };
+  }
+
+  /** Cost of the track's attempts that ended in [fromMs, toMs). */
+  spentBetween(track: string, fromMs: number, toMs: number): number {
+    return this.costBetween(track, fromMs, toMs).costUsd;
+  }
+}
