@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DockerRuntime } from '../src/executor/docker.ts';
+import { DockerRuntime } from '../src/executor/docker/index.ts';
 import { attemptLabels, KEEP_ALIVE, LABEL_TRACK, type ContainerRuntime } from '../src/executor/runtime.ts';
 import { gradeAttempt, type GradeResult } from '../src/grading/grade.ts';
 import { ensureFixtureImages, manyFixtureTasks, type FixtureTask } from '../test/helpers/images.ts';

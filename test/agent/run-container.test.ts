@@ -11,7 +11,7 @@ import { claudeCode, installedBinaryPath } from '../../src/agent/claude-code.ts'
 import { buildPrompt } from '../../src/agent/prompt.ts';
 import { runAgentInContainer, type RunAgentOptions } from '../../src/agent/run.ts';
 import { InfraError, KEEP_ALIVE, LABEL_ROLE, type ContainerHandle } from '../../src/executor/runtime.ts';
-import type { DockerRuntime } from '../../src/executor/docker.ts';
+import type { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { dockerRuntime, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.ts';
 import { bash, edit, hang, internalError, overloaded, reply, startFakeAnthropic, toolResults, toolResultText, userText, write, type FakeAnthropic, type Turn } from '../helpers/fake-anthropic.ts';
 import { ensureFixtureImages, fixtureTask, type FixtureTask } from '../helpers/images.ts';

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { InfraError, KEEP_ALIVE, type ContainerHandle } from '../../src/executor/runtime.ts';
 import { ensureBusyboxImage, removeLabelled, testLabels } from '../helpers/docker.ts';
 import { stallingEngine } from '../helpers/stalling-engine.ts';

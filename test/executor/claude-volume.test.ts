@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { KEEP_ALIVE } from '../../src/executor/runtime.ts';
 import { ensureFixtureImages, type FixtureImages } from '../helpers/images.ts';
 import { removeLabelled, testLabels } from '../helpers/docker.ts';

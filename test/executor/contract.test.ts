@@ -3,7 +3,7 @@
  * local busybox image, and MemoryRuntime with an image of nothing but the tiny shell of ./memory-shell.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { MemoryRuntime } from '../../src/executor/memory.ts';
 import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.ts';
 import { ensureBusyboxImage, removeLabelled, testLabels } from '../helpers/docker.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, parseDf } from '../../src/executor/docker.ts';
+import { DockerRuntime, parseDf } from '../../src/executor/docker/index.ts';
 import { dockerClient, ensureBusyboxImage } from '../helpers/docker.ts';
 
 const runtime = new DockerRuntime();

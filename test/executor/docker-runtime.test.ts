@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import {
   InfraError,
   KEEP_ALIVE,
@@ -82,6 +82,25 @@ describe('DockerRuntime basics', () => {
       expect(errLines).toHaveLength(3000);
       expect(outLines[2999]).toBe('line 2999');
       expect(errLines[1234]).toBe('err 1234');
+    } finally {
+      await runtime.remove(c);
+    }
+  });
+
+  it('keeps several MB of stdout intact while stderr is written alongside, and the callbacks see the same bytes', async () => {
+    const c = await running();
+    try {
+      const size = 6 * 1024 * 1024;
+      let streamed = 0;
+      const script = `(i=0; while [ $i -lt 2000 ]; do echo "err $i" >&2; i=$((i+1)); done) & yes 0123456789abcdef | head -c ${size}; wait`;
+      const r = await runtime.exec(c, ['sh', '-c', script], { onStdout: (b) => (streamed += b.length) });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.length).toBe(size);
+      expect(streamed).toBe(size);
+      expect(r.stdout === '0123456789abcdef\n'.repeat(Math.ceil(size / 17)).slice(0, size)).toBe(true);
+      const errLines = r.stderr.trimEnd().split('\n');
+      expect(errLines).toHaveLength(2000);
+      expect(errLines[1999]).toBe('err 1999');
     } finally {
       await runtime.remove(c);
     }

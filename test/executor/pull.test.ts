@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { InfraError, type PullProgress } from '../../src/executor/runtime.ts';
 import { dockerClient } from '../helpers/docker.ts';
 import { startFakeRegistry, type FakeRegistry } from './fake-registry.ts';

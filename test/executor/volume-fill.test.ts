@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime, TOOL_VOLUME_MARKER } from '../../src/executor/docker.ts';
+import { DockerRuntime, TOOL_VOLUME_MARKER } from '../../src/executor/docker/index.ts';
 import { KEEP_ALIVE, LABEL_MANAGED, LABEL_ROLE, LABEL_VOLUME, ROLE_VOLUME_FILL, type ContainerHandle } from '../../src/executor/runtime.ts';
 import { dockerClient, ensureBusyboxImage, inspectContainer, removeLabelled, testLabels } from '../helpers/docker.ts';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadDataset } from '../../src/dataset/load.ts';
 import { loadHarnessFiles } from '../../src/dataset/harness.ts';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { KEEP_ALIVE } from '../../src/executor/runtime.ts';
 import { gradeAttempt } from '../../src/grading/grade.ts';
 import {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { attemptLabels, LABEL_TRACK } from '../../src/executor/runtime.ts';
 import { gradeAttempt, type GradeInput } from '../../src/grading/grade.ts';
 import { ensureFixtureImages, fixtureTask, type FixtureImages, type FixtureTask } from '../helpers/images.ts';

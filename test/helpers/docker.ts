@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import Docker from 'dockerode';
 import tar from 'tar-stream';
-import { DockerRuntime } from '../../src/executor/docker.ts';
+import { DockerRuntime } from '../../src/executor/docker/index.ts';
 import { LABEL_MANAGED, LABEL_TRACK } from '../../src/executor/runtime.ts';
 
 export const BUSYBOX_REPOSITORY = 'agentdrift-test-busybox';
