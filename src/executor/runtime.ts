@@ -6,7 +6,7 @@
  * nothing depends on paths shared with the host (the daemon may itself run in a container with the socket mounted).
  * The interface is split by job ({@link Engine}, {@link Workloads}, {@link Archives}, {@link Images},
  * {@link ToolVolumes}); {@link ContainerRuntime} is all of them. The Docker implementation is `DockerRuntime` in
- * `./docker.ts`; `MemoryRuntime` in `./memory.ts` keeps containers, files, images and volumes in memory and runs
+ * `./docker/`; `MemoryRuntime` in `./memory.ts` keeps containers, files, images and volumes in memory and runs
  * `exec` through handlers a test registers. One contract suite (test/executor/contract.ts) runs against both.
  *
  * Every failure of the infrastructure (engine down, image missing, create/start errors) is an {@link InfraError}
@@ -267,7 +267,7 @@ export interface ToolVolumes {
 
 /**
  * Everything agentdrift asks of a container runtime: the name callers use. Implementations: `DockerRuntime`
- * (`./docker.ts`, a Docker Engine) and `MemoryRuntime` (`./memory.ts`, in memory, for unit tests); both pass the
+ * (`./docker/`, a Docker Engine) and `MemoryRuntime` (`./memory.ts`, in memory, for unit tests); both pass the
  * contract suite of test/executor/contract.ts. A part that needs less may ask for less (e.g. `Workloads & Archives`).
  */
 export interface ContainerRuntime extends Engine, Workloads, Archives, Images, ToolVolumes {}
