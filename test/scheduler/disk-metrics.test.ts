@@ -1,16 +1,17 @@
 /**
  * The daemon's agentdrift_docker_* disk series, measured by the scheduler on the real engine with local busybox
  * images under agentdrift-test names, and the removal at daemon start of images agentdrift pulled that no configured
- * suite uses.
+ * suite uses. When the disk is measured (its interval, a failed measure, the engine down) is checked on the in-memory
+ * runtime with an injected clock.
  */
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DockerRuntime } from '../../src/executor/index.ts';
+import { DockerRuntime, MemoryRuntime } from '../../src/executor/index.ts';
 import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
 import { dockerClient, ensureBusyboxImage } from '../helpers/docker.ts';
-import { series } from './fakes.ts';
+import { FakeClock, series } from './fakes.ts';
 
 const docker = dockerClient();
 const scope = randomUUID().slice(0, 8);
@@ -87,5 +88,59 @@ describe('daemon start', () => {
     await expect(docker.getImage(unused).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await docker.getImage(present).inspect()).RepoTags).toContain(present);
     expect(ctx.store.images.pulled().map((p) => p.ref)).toEqual([present]);
+  });
+});
+
+describe('when the disk is measured (in-memory runtime, injected clock)', () => {
+  it('at most once per disk interval; a failed measure leaves the series out until the next one; the engine back up is measured at once', async () => {
+    const clock = new FakeClock(Date.parse('2026-01-01T05:00:00Z'));
+    const track = `disk-${scope}`;
+    t = makeContext({ docker: { minFreeGb: 2 }, tracks: [{ name: track, concurrency: 1, schedule: { cron: '0 3 1 1 *' } }] });
+    const space = (freeBytes: number) => ({ freeBytes, totalBytes: 100e9, method: 'statfs' as const });
+    const rt = new MemoryRuntime({ now: () => clock.now(), space: space(50e9) }).addImage(present, {}, { sizeBytes: 3e9 });
+    t.ctx.store.images.setOfTrack(track, [present, `${repository}:missing`]);
+    const execute = async () => Promise.reject(new Error('no run expected'));
+    scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: rt, clock, execute, checkIntervalMs: 15_000, diskIntervalMs: 60_000 });
+    const ctx = t.ctx;
+    const get = async (name: string, labels?: Record<string, string>) => series(await ctx.exporter.render(), name, labels);
+    await scheduler.start();
+    expect(await get('agentdrift_docker_up')).toBe(1);
+    expect(await get('agentdrift_docker_images_bytes')).toBe(3e9);
+    expect(await get('agentdrift_docker_images')).toBe(1);
+    expect(await get('agentdrift_docker_data_root_free_bytes')).toBe(50e9);
+    expect(await get('agentdrift_docker_data_root_total_bytes')).toBe(100e9);
+    expect(await get('agentdrift_docker_suite_images', { track, state: 'present' })).toBe(1);
+    expect(await get('agentdrift_docker_suite_images', { track, state: 'missing' })).toBe(1);
+    expect(await get('agentdrift_docker_run_required_bytes', { track })).toBe(3e9 + 2e9);
+
+    // The checks within the disk interval (15, 30, 45 s) do not measure again; the one at 60 s does.
+    rt.space = space(40e9);
+    await clock.advance(45_000);
+    expect(await get('agentdrift_docker_data_root_free_bytes')).toBe(50e9);
+    await clock.advance(15_000);
+    expect(await get('agentdrift_docker_data_root_free_bytes')).toBe(40e9);
+
+    // A measure that fails while the engine answers: the series are left out, the next measure is an interval later.
+    rt.failNext('diskUsage', 'exec_failed', 'injected disk usage failure');
+    await clock.advance(60_000);
+    expect(await get('agentdrift_docker_up')).toBe(1);
+    expect(await get('agentdrift_docker_images_bytes')).toBeUndefined();
+    expect(await get('agentdrift_docker_data_root_free_bytes')).toBeUndefined();
+    expect(t.logs.join('')).toContain('injected disk usage failure');
+    await clock.advance(15_000);
+    expect(await get('agentdrift_docker_images_bytes')).toBeUndefined();
+    await clock.advance(45_000);
+    expect(await get('agentdrift_docker_images_bytes')).toBe(3e9);
+
+    // The engine down: up 0 and no disk series; back up, the next check measures at once.
+    rt.up = false;
+    await clock.advance(15_000);
+    expect(await get('agentdrift_docker_up')).toBe(0);
+    expect(await get('agentdrift_docker_images_bytes')).toBeUndefined();
+    rt.up = true;
+    rt.space = space(30e9);
+    await clock.advance(15_000);
+    expect(await get('agentdrift_docker_up')).toBe(1);
+    expect(await get('agentdrift_docker_data_root_free_bytes')).toBe(30e9);
   });
 });

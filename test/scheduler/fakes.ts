@@ -1,14 +1,31 @@
 /**
- * Stand-ins for the scheduler's unit tests: a clock whose timers fire when the test moves time, a run function that
- * stores runs like executeRun but ends them when the test says (or when aborted), and a container runtime that only
- * answers ping and removeLeftovers. The end-to-end tests use the real ones.
+ * What the scheduler's unit tests run on: the in-memory container runtime (src/executor/memory.ts) with its faults
+ * (`up = false`, `failNext`), a clock whose timers fire when the test moves time, and a run function that stores runs
+ * like executeRun, holds a container on the runtime like an attempt, and ends when the test says (or when aborted).
+ * The end-to-end tests use the real engine and executeRun.
  */
-import type { ContainerRuntime } from '../../src/executor/runtime.ts';
+import { vi } from 'vitest';
+import { MemoryRuntime } from '../../src/executor/memory.ts';
+import { attemptLabels, type ContainerHandle, type ContainerRuntime } from '../../src/executor/runtime.ts';
 import type { EndedRunState } from '../../src/domain/types.ts';
 import type { RunDeps, RunOptions, RunSummary } from '../../src/core/runner/run.ts';
 import { acquireTrackLease } from '../../src/core/runner/lease.ts';
 import { RunStop } from '../../src/core/runner/run.ts';
 import type { Clock, ExecuteRun } from '../../src/core/scheduler/scheduler.ts';
+
+/** The image the stand-in runs' containers are created from. */
+export const RUN_IMAGE = 'agentdrift-test/scheduler-run:latest';
+
+/** The in-memory runtime of the scheduler's tests: containers created at the clock's time, the runs' image present. */
+export function memoryRuntime(clock: Clock): MemoryRuntime {
+  return new MemoryRuntime({ now: () => clock.now() }).addImage(RUN_IMAGE);
+}
+
+/** The labels of every removeLeftovers call the runtime gets from now on (the containers the scheduler asks to go). */
+export function removalsAsked(runtime: MemoryRuntime): () => Record<string, string>[] {
+  const spy = vi.spyOn(runtime, 'removeLeftovers');
+  return () => spy.mock.calls.map(([labels]) => ({ ...labels }));
+}
 
 export class FakeClock implements Clock {
   private timers: { id: number; at: number; fn: () => void }[] = [];
@@ -78,12 +95,13 @@ export interface FakeRuns {
 }
 
 /**
- * Runs that store themselves like executeRun (holding the track's lease, resuming the track's unfinished run) and end
- * when told.
+ * Runs that store themselves like executeRun (holding the track's lease, resuming the track's unfinished run), hold one
+ * running container (an attempt's, labelled so) on the runtime they are given, and end when told. A run that ends
+ * removes its container; a stubborn one keeps it until it is told to end.
  */
 export function fakeRuns(clock: Clock): FakeRuns {
   const state: FakeRuns = { calls: [], failNext: null, stubborn: false, execute: null as unknown as ExecuteRun };
-  state.execute = async (ctx: RunDeps, _runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
+  state.execute = async (ctx: RunDeps, runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
     await Promise.resolve();
     if (state.failNext) {
       const e = state.failNext;
@@ -92,12 +110,12 @@ export function fakeRuns(clock: Clock): FakeRuns {
     }
     const lease = acquireTrackLease(ctx.store, track, opts.holder ?? 'agentdrift run');
     try {
-      return await run(ctx, track, opts);
+      return await run(ctx, runtime, track, opts);
     } finally {
       lease.release();
     }
   };
-  const run = async (ctx: RunDeps, track: string, opts: RunOptions): Promise<RunSummary> => {
+  const run = async (ctx: RunDeps, runtime: ContainerRuntime, track: string, opts: RunOptions): Promise<RunSummary> => {
     const unfinished = ctx.store.runs.latest(track, ['running', 'interrupted']);
     const runId =
       unfinished?.id ??
@@ -114,36 +132,16 @@ export function fakeRuns(clock: Clock): FakeRuns {
     const aborted = new Promise<RunStop>((r) => {
       if (!state.stubborn) signal.addEventListener('abort', () => r(signal.reason instanceof RunStop ? signal.reason : new RunStop('interrupted', 'aborted')));
     });
+    const container: ContainerHandle = await runtime.createContainer({ image: RUN_IMAGE, labels: attemptLabels({ track, run: runId, attempt: 'task-a#0' }) });
+    await runtime.start(container);
     const end = await Promise.race([told, aborted]);
+    await runtime.remove(container, { force: true });
     const [endState, reason] = end instanceof RunStop ? [end.state, end.reason] : [end, end === 'completed' ? null : `ended ${end}`];
     ctx.store.runs.finish(runId, endState, reason, clock.now());
     ctx.figures.refresh(track);
     return { runId, state: endState, resumed: Boolean(unfinished), attempted: 0, skippedAsDone: 0, outcomes: { resolved: 0, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 } };
   };
   return state;
-}
-
-export interface FakeRuntime {
-  runtime: ContainerRuntime;
-  up: boolean;
-  removed: Record<string, string>[];
-}
-
-export function fakeRuntime(): FakeRuntime {
-  const f: FakeRuntime = { up: true, removed: [], runtime: null as unknown as ContainerRuntime };
-  f.runtime = {
-    ping: async () => {
-      if (!f.up) throw new Error('engine down');
-    },
-    removeLeftovers: async (labels?: Record<string, string>) => {
-      f.removed.push({ ...labels });
-      return 0;
-    },
-    // No images and an unmeasured disk: the disk series stay absent, the disk check never refuses a run.
-    diskUsage: async () => ({ imagesBytes: 0, images: [], dataRoot: '/var/lib/docker', space: null }),
-    removeImage: async () => 'absent' as const,
-  } as unknown as ContainerRuntime;
-  return f;
 }
 
 /** The value of one series in an exposition, or undefined when absent. */

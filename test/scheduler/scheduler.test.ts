@@ -1,15 +1,17 @@
 /**
- * The scheduler with an injected clock and stand-in runs: days of schedule in milliseconds. What a run does inside is
- * the runner's business (tested with the real engine in e2e.test.ts); here: when runs start, what is recorded when
- * they cannot, and what /metrics says meanwhile.
+ * The scheduler with an injected clock, the in-memory container runtime and stand-in runs: days of schedule in
+ * milliseconds. What a run does inside is the runner's business (tested with the real engine in e2e.test.ts); here:
+ * when runs start, what is recorded when they cannot, which containers go, and what /metrics says meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.ts';
 import { hostname } from 'node:os';
 import { TrackBusyError } from '../../src/core/runner/lease.ts';
+import type { MemoryRuntime } from '../../src/executor/memory.ts';
+import { attemptLabels, type ContainerHandle } from '../../src/executor/runtime.ts';
 import { RunBusyError, RunElsewhereError, RunEndedError, Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
-import { FakeClock, fakeRuns, fakeRuntime, flush, series, type FakeRuns, type FakeRuntime } from './fakes.ts';
+import { FakeClock, fakeRuns, flush, memoryRuntime, removalsAsked, RUN_IMAGE, series, type FakeRuns } from './fakes.ts';
 
 const at = (iso: string) => Date.parse(iso);
 const secs = (iso: string) => at(iso) / 1000;
@@ -28,7 +30,9 @@ interface Setup {
   t: TestContext;
   clock: FakeClock;
   runs: FakeRuns;
-  rt: FakeRuntime;
+  rt: MemoryRuntime;
+  /** The labels of each removeLeftovers call the runtime got (the containers the scheduler asked to go). */
+  removed(): Record<string, string>[];
   scheduler: Scheduler;
   metrics(): Promise<string>;
 }
@@ -38,10 +42,29 @@ function setup(tracks: Record<string, unknown>[], startIso: string, opts: { befo
   opts.before?.(t);
   const clock = new FakeClock(at(startIso));
   const runs = fakeRuns(clock);
-  const rt = fakeRuntime();
-  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: rt.runtime, clock, execute: runs.execute, checkIntervalMs: opts.checkIntervalMs ?? 3_600_000, graceMs: opts.graceMs ?? 5_000 });
+  const rt = memoryRuntime(clock);
+  const removed = removalsAsked(rt);
+  const { checkIntervalMs = 3_600_000, graceMs = 5_000 } = opts;
+  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: rt, clock, execute: runs.execute, checkIntervalMs, graceMs });
   const ctx = t.ctx;
-  return { t, clock, runs, rt, scheduler, metrics: () => ctx.exporter.render() };
+  return { t, clock, runs, rt, removed, scheduler, metrics: () => ctx.exporter.render() };
+}
+
+/** The log lines with this message, parsed. */
+function logged(t: TestContext, msg: string): Record<string, unknown>[] {
+  return t.logs
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === msg);
+}
+
+/** A running container of an attempt of the track's run, as a run (of this daemon, a dead one or another process) leaves it. */
+function attemptContainer(rt: MemoryRuntime, track: string, run: number): Promise<ContainerHandle> {
+  return rt.createContainer({ image: RUN_IMAGE, labels: attemptLabels({ track, run, attempt: 'task-a#0' }) }).then(async (c) => {
+    await rt.start(c);
+    return c;
+  });
 }
 
 describe('the scheduler', () => {
@@ -115,10 +138,17 @@ describe('the scheduler', () => {
     const ops = s.t.ctx.figures.ops('daily');
     expect(ops.missedRuns).toBe(3);
     expect(s.t.ctx.store.schedule.lastMissed('daily')).toMatchObject({ count: 3, fromMs: at('2026-01-02T03:00:00Z'), toMs: at('2026-01-04T03:00:00Z') });
+    expect(s.t.ctx.store.schedule.lastMissed('daily')!.reason).toBe(
+      '3 scheduled run(s) from 2026-01-02T03:00:00.000Z to 2026-01-04T03:00:00.000Z missed while the daemon was down; ' +
+        'the most recent one runs now (schedule.catchUp)',
+    );
+    expect(logged(s.t, 'scheduled runs missed while the daemon was down')).toMatchObject([
+      { level: 40, room: 'scheduler', track: 'daily', missed: 3, from: '2026-01-02T03:00:00.000Z', to: '2026-01-04T03:00:00.000Z', catchUp: true },
+    ]);
     // Started again soon after: nothing more was missed, nothing runs.
     s.runs.calls[0]!.finish();
     await s.scheduler.stop(0);
-    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt, clock: s.clock, execute: s.runs.execute });
     scheduler = again;
     await s.clock.advance(3_600_000);
     await again.start();
@@ -143,6 +173,16 @@ describe('the scheduler', () => {
     const missed = s.t.ctx.store.schedule.lastMissed('hourly')!;
     expect(missed).toMatchObject({ count: 2, fromMs: at('2026-01-01T15:00:00Z'), toMs: at('2026-01-01T16:00:00Z'), at: at('2026-01-01T16:30:00Z') });
     expect(missed.reason).toContain('the timer of the slot at 2026-01-01T14:00:00.000Z fired 9000 s late');
+    expect(missed.reason).toBe(
+      '2 scheduled run(s) from 2026-01-01T15:00:00.000Z to 2026-01-01T16:00:00.000Z passed over: ' +
+        'the timer of the slot at 2026-01-01T14:00:00.000Z fired 9000 s late (host suspended or event loop blocked); that slot ran late, these did not run',
+    );
+    expect(logged(s.t, 'scheduled runs passed over while the timer was late')).toMatchObject([
+      {
+        level: 40, room: 'scheduler', track: 'hourly', missed: 2, from: '2026-01-01T15:00:00.000Z', to: '2026-01-01T16:00:00.000Z',
+        slot: '2026-01-01T14:00:00.000Z', lateMs: 9_000_000,
+      },
+    ]);
     let m = await s.metrics();
     expect(series(m, 'agentdrift_scheduler_missed_runs_total', { track: 'hourly' })).toBe(2);
     expect(series(m, 'agentdrift_next_run_timestamp_seconds', { track: 'hourly' })).toBe(secs('2026-01-01T17:00:00Z'));
@@ -161,7 +201,7 @@ describe('the scheduler', () => {
     s.runs.calls[1]!.finish();
     await flush();
     await s.scheduler.stop(0);
-    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt, clock: s.clock, execute: s.runs.execute });
     scheduler = again;
     await again.start();
     expect(s.runs.calls).toHaveLength(2);
@@ -175,6 +215,14 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     expect(s.runs.calls).toHaveLength(0);
     expect(series(await s.metrics(), 'agentdrift_scheduler_missed_runs_total', { track: 'daily' })).toBe(1);
+    expect(s.t.ctx.store.schedule.lastMissed('daily')).toMatchObject({
+      count: 1,
+      at: at('2026-01-02T10:00:00Z'),
+      reason:
+        '1 scheduled run(s) from 2026-01-02T03:00:00.000Z to 2026-01-02T03:00:00.000Z missed while the daemon was down; ' +
+        'not caught up (schedule.catchUp is false)',
+    });
+    expect(logged(s.t, 'scheduled runs missed while the daemon was down')).toMatchObject([{ track: 'daily', missed: 1, catchUp: false }]);
   });
 
   it('resumes at start a run the daemon was stopped during, even with no slot missed', async () => {
@@ -188,9 +236,14 @@ describe('the scheduler', () => {
         );
       },
     });
+    // The dead daemon's attempt container, and one of a track this daemon does not run (another daemon's).
+    const left = await attemptContainer(s.rt, 'daily', stale);
+    const foreign = await attemptContainer(s.rt, 'not-configured-here', 1);
     await s.scheduler.start();
     // Left `running` by a daemon that died: counted interrupted, its containers removed, then resumed.
-    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily' });
+    expect(s.removed()).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily' });
+    expect(s.rt.container(left)).toBeUndefined();
+    expect(s.rt.container(foreign)?.status).toBe('running');
     expect(s.runs.calls).toMatchObject([{ runId: stale, resumed: true, trigger: 'resume' }]);
     const m = await s.metrics();
     expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'interrupted' })).toBe(1);
@@ -206,7 +259,8 @@ describe('the scheduler', () => {
     await expect(s.scheduler.trigger('daily')).rejects.toBeInstanceOf(RunBusyError);
     const cancelled = await s.scheduler.cancel(started.runId);
     expect(cancelled).toMatchObject({ state: 'cancelled', reason: 'cancelled through the API' });
-    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(started.runId) });
+    expect(s.removed()).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(started.runId) });
+    expect(s.rt.list({ 'agentdrift.run': String(started.runId) })).toEqual([]);
     await expect(s.scheduler.cancel(started.runId)).rejects.toBeInstanceOf(RunEndedError);
     // A cancelled run is never resumed: the next run is a new one.
     const next = await s.scheduler.trigger('daily');
@@ -228,7 +282,7 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     // It resumed at start: stop that (interrupted again), then cancel it while nothing runs.
     await s.scheduler.stop(1000);
-    const fresh = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute });
+    const fresh = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt, clock: s.clock, execute: s.runs.execute });
     scheduler = fresh;
     expect(s.t.ctx.store.runs.get(waiting)!.state).toBe('interrupted');
     expect(await fresh.cancel(waiting)).toMatchObject({ state: 'cancelled' });
@@ -250,10 +304,15 @@ describe('the scheduler', () => {
       },
     });
     const daily = () => s.runs.calls.filter((c) => c.track === 'daily');
+    // The other process's attempt container, and a leftover of the other track (no run of it goes on).
+    const theirContainer = await attemptContainer(s.rt, 'daily', theirs);
+    const leftover = await attemptContainer(s.rt, 'other', theirs + 100);
     await s.scheduler.start();
     // Its run is not taken for one a dead daemon left, its containers are not leftovers, nothing resumes it here.
     expect(s.t.ctx.store.runs.get(theirs)).toMatchObject({ state: 'running', endedAt: null });
-    expect(s.rt.removed).toEqual([{ 'agentdrift.managed': 'true', 'agentdrift.track': 'other' }]);
+    expect(s.removed()).toEqual([{ 'agentdrift.managed': 'true', 'agentdrift.track': 'other' }]);
+    expect(s.rt.container(theirContainer)?.status).toBe('running');
+    expect(s.rt.container(leftover)).toBeUndefined();
     expect(daily()).toHaveLength(0);
 
     // On demand: refused with the holder named, and nothing recorded.
@@ -303,6 +362,47 @@ describe('the scheduler', () => {
     s.rt.up = true;
     await s.clock.advance(15_000);
     expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+  });
+
+  it('starts all the same when the engine fails to remove the leftovers: logged, the container left for a later start', async () => {
+    let stale = 0;
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', {
+      before: (t) => {
+        stale = t.ctx.store.runs.create(
+          {
+            track: 'daily', state: 'running', trigger: 'scheduler', reason: null, startedAt: '2026-01-01T03:00:00Z', endedAt: null,
+            agentVersion: null, modelId: null, suiteHash: null,
+          },
+          { taskIds: ['task-a'], samples: 1 },
+        );
+      },
+    });
+    const left = await attemptContainer(s.rt, 'daily', stale);
+    s.rt.failNext('removeLeftovers', 'remove_failed', 'injected: the engine could not remove the container');
+    await s.scheduler.start();
+    expect(s.t.logs.filter((l) => l.includes('could not remove leftover containers') && l.includes('injected: the engine could not remove'))).toHaveLength(1);
+    expect(s.rt.container(left)?.status).toBe('running');
+    expect(s.runs.calls).toMatchObject([{ runId: stale, resumed: true, trigger: 'resume' }]);
+    expect(series(await s.metrics(), 'agentdrift_docker_up')).toBe(1);
+  });
+
+  it('a cancel past its grace period is final even when the engine cannot remove the run\'s containers', async () => {
+    const s = setup([{ name: 'daily' }], '2026-01-01T05:00:00Z', { graceMs: 3000 });
+    await s.scheduler.start();
+    s.runs.stubborn = true;
+    const stuck = await s.scheduler.trigger('daily');
+    await flush();
+    s.rt.failNext('removeLeftovers', 'remove_failed', 'injected: removal refused');
+    const cancelling = s.scheduler.cancel(stuck.runId);
+    await s.clock.advance(3000);
+    expect(await cancelling).toMatchObject({ id: stuck.runId, state: 'cancelled' });
+    expect(s.t.logs.filter((l) => l.includes('could not remove the run\'s containers') && l.includes('injected: removal refused'))).toHaveLength(1);
+    // Its container stays (a later run's leftover removal takes it); the track is free all the same.
+    expect(s.rt.list({ 'agentdrift.run': String(stuck.runId) })).toHaveLength(1);
+    expect(s.scheduler.isLive(stuck.runId)).toBe(false);
+    s.runs.stubborn = false;
+    const next = await s.scheduler.trigger('daily');
+    expect(next.runId).not.toBe(stuck.runId);
   });
 
   it('recomputes the figures on its next check when another process changed the store, and not for its own writes', async () => {
@@ -373,12 +473,17 @@ describe('the scheduler', () => {
     await s.scheduler.start();
     s.runs.stubborn = true;
     const stuck = await s.scheduler.trigger('daily');
+    await flush();
+    const ofStuck = { 'agentdrift.track': 'daily', 'agentdrift.run': String(stuck.runId) };
+    expect(s.rt.list(ofStuck).map((c) => c.status)).toEqual(['running']);
     const cancelling = s.scheduler.cancel(stuck.runId, 'cancelled by the test');
     await s.clock.advance(3000);
     const after = await cancelling;
     expect(after).toMatchObject({ id: stuck.runId, state: 'cancelled', reason: 'cancelled by the test' });
     expect(after.endedAt).not.toBeNull();
-    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stuck.runId) });
+    expect(s.removed()).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stuck.runId) });
+    // The run ignored the abort and still holds its container: the cancel removed it.
+    expect(s.rt.list(ofStuck)).toEqual([]);
     expect(s.scheduler.isLive(stuck.runId)).toBe(false);
     // The track is free: a new run starts (the stuck one's lease was taken back), and the stuck run, should it
     // wake up, changes nothing of the cancelled one nor lets go of the new one.
@@ -403,7 +508,7 @@ describe('the scheduler', () => {
     await expect(s.scheduler.trigger('daily')).rejects.toThrow(/shutting down/);
     expect(s.clock.pending()).toBe(0);
 
-    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt.runtime, clock: s.clock, execute: s.runs.execute, graceMs: 3000 });
+    const again = new Scheduler({ deps: s.t.ctx, disk: s.t.ctx.exporter, runtime: s.rt, clock: s.clock, execute: s.runs.execute, graceMs: 3000 });
     scheduler = again;
     await again.start();
     expect(s.runs.calls[1]).toMatchObject({ runId: r.runId, resumed: true });
@@ -411,6 +516,9 @@ describe('the scheduler', () => {
     s.runs.calls[1]!.finish('completed');
     await flush();
     const stubborn = await again.trigger('daily');
+    await flush();
+    const ofStubborn = { 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) };
+    expect(s.rt.list(ofStubborn)).toHaveLength(1);
     const stopping = again.stop();
     await s.clock.advance(3000);
     await stopping;
@@ -419,6 +527,7 @@ describe('the scheduler', () => {
     const m = await s.metrics();
     expect(series(m, 'agentdrift_last_run_timestamp_seconds', { track: 'daily' })).toBe(Date.parse(s.t.ctx.store.runs.get(r.runId)!.endedAt!) / 1000);
     expect(series(m, 'agentdrift_runs_total', { track: 'daily', state: 'interrupted' })).toBe(2);
-    expect(s.rt.removed).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) });
+    expect(s.removed()).toContainEqual({ 'agentdrift.managed': 'true', 'agentdrift.track': 'daily', 'agentdrift.run': String(stubborn.runId) });
+    expect(s.rt.list(ofStubborn)).toEqual([]);
   });
 });

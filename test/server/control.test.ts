@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scheduler } from '../../src/core/scheduler/scheduler.ts';
 import { buildServer } from '../../src/adapters/http/server.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
-import { FakeClock, fakeRuns, fakeRuntime, flush, type FakeRuns } from '../scheduler/fakes.ts';
+import { FakeClock, fakeRuns, flush, memoryRuntime, type FakeRuns } from '../scheduler/fakes.ts';
 
 const TOKEN = 'control-token-0123456789abcdef';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -23,7 +23,7 @@ beforeAll(async () => {
   t = makeContext({ tracks: [{ name: 'main', budget: { dailyUsd: 50, perAttemptUsd: 2 } }, { name: 'other' }] }, { AGENTDRIFT_API_TOKEN: TOKEN });
   const clock = new FakeClock(Date.parse('2026-02-01T12:00:00Z'));
   runs = fakeRuns(clock);
-  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: fakeRuntime().runtime, clock, execute: runs.execute, graceMs: 1000 });
+  scheduler = new Scheduler({ deps: t.ctx, disk: t.ctx.exporter, runtime: memoryRuntime(clock), clock, execute: runs.execute, graceMs: 1000 });
   await scheduler.start();
   app = await buildServer(t.ctx, { control: scheduler });
   bare = await buildServer(t.ctx);
