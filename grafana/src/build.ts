@@ -1,26 +1,18 @@
 /**
- * Writes the dashboards built in grafana/src into grafana/dashboards (committed; provisioned by
- * grafana/provisioning/dashboards/agentdrift.yml). Run: npm run grafana:build.
+ * The dashboards built in grafana/src and the files they are written to under grafana/dashboards (committed;
+ * provisioned by grafana/provisioning/dashboards/agentdrift.yml). monitoring/build.ts writes them together with the
+ * Prometheus rules: `npm run monitoring:build` (`npm run grafana:build` is the same command).
  */
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { DashboardSettings } from '../../monitoring/config.ts';
 import { buildOverview } from './dashboard.ts';
 
-export const DASHBOARD_FILES = {
+export const DASHBOARD_DIR = 'grafana/dashboards';
+
+export const DASHBOARD_FILES: Record<string, (settings: DashboardSettings) => unknown> = {
   'agentdrift-overview.json': buildOverview,
-} as const;
+};
 
 /** The exact text committed for a dashboard: 2-space JSON and a final newline. */
-export function render(build: () => unknown): string {
-  return `${JSON.stringify(build(), null, 2)}\n`;
+export function render(dashboard: unknown): string {
+  return `${JSON.stringify(dashboard, null, 2)}\n`;
 }
-
-function main(): void {
-  for (const [name, build] of Object.entries(DASHBOARD_FILES)) {
-    const file = fileURLToPath(new URL(`../dashboards/${name}`, import.meta.url));
-    writeFileSync(file, render(build));
-    console.log(`wrote ${file}`);
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

@@ -4,8 +4,9 @@
  * baseline, significance per window, CUSUM against its threshold, minimum detectable drop, attempts by outcome,
  * tokens, cost, durations, turns, tool calls, infra errors and the run timeline.
  *
- * `npm run grafana:build` writes grafana/dashboards/agentdrift-overview.json; a test fails when the committed JSON
- * differs from what this file builds, and another runs every query here against a real Prometheus.
+ * `npm run monitoring:build` (monitoring/build.ts) writes grafana/dashboards/agentdrift-overview.json with the
+ * dashboard settings of the monitoring configuration (monitoring/config.ts: refresh, time range); a test fails when
+ * the committed JSON differs from what the generator writes, and another runs every query here against a real Prometheus.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
@@ -14,6 +15,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { DEFAULT_MONITORING_CONFIG, type DashboardSettings } from '../../monitoring/config.ts';
 
 export const DASHBOARD_UID = 'agentdrift-overview';
 
@@ -121,14 +123,14 @@ function states(p: Common & { mappings: dashboard.ValueMapping[]; thresholds?: d
 
 const noYes = valueText({ '0': ['no', 'green'], '1': ['significant', 'red'] });
 
-export function buildOverview(): dashboard.Dashboard {
+export function buildOverview(settings: DashboardSettings = DEFAULT_MONITORING_CONFIG.dashboards): dashboard.Dashboard {
   const d = new dashboard.DashboardBuilder('agentdrift / Overview')
     .uid(DASHBOARD_UID)
     .description('Pass rate, regression statistics, usage and runs of one agentdrift track. Generated from grafana/src/dashboard.ts: edit that file, not the JSON.')
     .tags(['agentdrift'])
     .editable()
-    .time({ from: 'now-30d', to: 'now' })
-    .refresh('5m')
+    .time({ from: settings.time.from, to: settings.time.to })
+    .refresh(settings.refresh)
     .timezone('browser')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
     .withVariable(new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
