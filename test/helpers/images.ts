@@ -551,6 +551,33 @@ export async function ensureFixtureTaskFrom(name: string, src: FixtureSources, o
   });
 }
 
+/**
+ * A fixture task exactly as the image builders above describe it (instance id, commits, patches, dataset row, harness
+ * files, image reference), without an engine: no image is built, git on the host makes the commits. For tests on the
+ * in-memory runtime (src/executor/memory.ts), which stand in for the image themselves. `src` as for
+ * {@link ensureFixtureTaskFrom}; default the committed task of that name.
+ */
+export async function prepareFixtureTask(name: string, src?: FixtureSources): Promise<FixtureTask> {
+  const work = await mkdtemp(path.join(tmpdir(), 'agentdrift-fixtures-'));
+  try {
+    // The base image's id only enters the image's build hash, which is not part of the task.
+    return (await prepareTask(name, fixtureBaseImage(), 'no-engine', work, src)).task;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+let preparedMemo: Promise<FixtureTask[]> | undefined;
+
+/** Every committed fixture task (as {@link ensureFixtureImages} lists them), without an engine or images. */
+export function fixtureTasksWithoutImages(): Promise<FixtureTask[]> {
+  preparedMemo ??= Promise.all(fixtureTaskNames().map((name) => prepareFixtureTask(name))).catch((e: unknown) => {
+    preparedMemo = undefined;
+    throw e;
+  });
+  return preparedMemo;
+}
+
 /** The fixture task of that folder name. */
 export function fixtureTask(images: FixtureImages, name: string): FixtureTask {
   const t = images.tasks.find((x) => x.name === name);

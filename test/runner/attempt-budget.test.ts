@@ -1,16 +1,17 @@
 /**
  * The per-attempt budget reaches the agent: `budget.perAttemptUsd` caps `--max-budget-usd` of the Claude Code command
- * an attempt runs (with `limits.maxBudgetUsd`, the smaller of the two wins). The container runtime is a stand-in that
- * records what is run in the container; the invocation is built by the real agent code.
+ * an attempt runs (with `limits.maxBudgetUsd`, the smaller of the two wins). The container runtime is the in-memory one
+ * with nothing to run commands: each is recorded and fails as a program not found does (exit 127); the invocation is
+ * built by the real agent code.
  */
 import { trackNamed } from '../../src/config/index.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeCode } from '../../src/agent/index.ts';
-import { loadDataset } from '../../src/dataset/index.ts';
-import type { ContainerRuntime, ExecResult } from '../../src/executor/runtime.ts';
+import { imageReference, loadDataset } from '../../src/dataset/index.ts';
 import { runAttempt } from '../../src/core/runner/attempt.ts';
 import { HARNESS_CLONE, PY_ID, TASKS_JSONL } from '../dataset/helpers.ts';
 import { makeContext, type TestContext } from '../helpers/context.ts';
+import { RunnerMemoryRuntime } from '../helpers/memory-runner.ts';
 
 let t: TestContext | null = null;
 
@@ -19,32 +20,15 @@ afterEach(() => {
   t = null;
 });
 
-/** A runtime whose containers run nothing: every exec is recorded and fails as a CLI that did not start would. */
-function recordingRuntime(): { runtime: ContainerRuntime; execs: string[][] } {
-  const execs: string[][] = [];
-  const runtime = {
-    ensureImage: async () => 'present' as const,
-    ensureToolVolume: async () => undefined,
-    createContainer: async () => ({ id: `c${execs.length}` }),
-    start: async () => undefined,
-    exec: async (_c: unknown, cmd: readonly string[]): Promise<ExecResult> => {
-      execs.push([...cmd]);
-      return { exitCode: 127, stdout: '', stderr: 'not started', timedOut: false, aborted: false, durationMs: 1 };
-    },
-    remove: async () => undefined,
-    removeLeftovers: async () => 0,
-    diskUsage: async () => ({ imagesBytes: 0, images: [], dataRoot: '/var/lib/docker', space: null }),
-    removeImage: async () => 'absent' as const,
-  } as unknown as ContainerRuntime;
-  return { runtime, execs };
-}
-
 /** The value of `--max-budget-usd` in the agent command the attempt ran. */
 async function budgetArgument(track: Record<string, unknown>): Promise<string> {
   t = makeContext({ tracks: [{ name: 'b', ...track }], docker: { infraRetries: 0 } }, { ANTHROPIC_API_KEY: 'sk-ant-test-0123456789' });
   const { tasks } = await loadDataset({ kind: 'file', path: TASKS_JSONL }, t.ctx.config.dataDir);
   const task = tasks.find((x) => x.instanceId === PY_ID)!;
-  const { runtime, execs } = recordingRuntime();
+  const runtime = new RunnerMemoryRuntime().addImage(imageReference(task.imageTag, t.ctx.config.docker.imageRepository));
+  const execs: string[][] = [];
+  // Records every command and leaves it to the runtime, which has no handler to run it.
+  runtime.onExec((ctx) => void execs.push([...ctx.cmd]));
   const out = await runAttempt(
     { runtime, agent: claudeCode, config: t.ctx.config, credentials: { apiKey: 'sk-ant-test-0123456789' }, log: t.ctx.log },
     { track: trackNamed(t.ctx.config, 'b'), runId: 1, task, sample: 0, harness: { kind: 'local', path: HARNESS_CLONE }, oracle: false },
