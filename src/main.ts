@@ -22,7 +22,7 @@ import { CpuPool } from './workers/pool.ts';
 export function openApp(loaded: LoadedConfig, log: Logger, givenStore?: Store): App {
   const { config, secrets } = loaded;
   const store = givenStore ?? Store.open(config.dataDir);
-  const exporter = new MetricsExporter(VERSION, (fields, message) => log.warn(fields, message));
+  const exporter = new MetricsExporter(VERSION, (fields, message) => log.warn(fields, message), config.metrics);
   const agentCredentials = credentialState(secrets);
   exporter.setAgentCredentials(config.tracks.map((t) => t.name), agentCredentials.present);
   let pool: CpuPool | null = null;

@@ -157,6 +157,32 @@ export const configSchema = z
         cusumOddsRatio: z.number().gt(0).lt(1).default(0.67),
         cusumHorizonDays: z.number().int().min(1).default(365),
         usageRatioThreshold: z.number().gt(1).default(1.25),
+        /** When a task counts as flipped (src/core/figures/tasks.ts, docs/statistics.md "Per-task history"). */
+        flips: z
+          .strictObject({
+            /** Reliably solved in the reference: pass rate at least this... */
+            solvedRate: z.number().gt(0).max(1).default(0.8),
+            /** ...reliably failing: at most this. */
+            failingRate: z.number().min(0).lt(1).default(0.2),
+            /** Counted trials of the task the reference must hold. */
+            minReferenceTrials: z.number().int().min(1).default(5),
+            /** Counted attempts of the task the window must hold, all failed (or all resolved). */
+            minWindowAttempts: z.number().int().min(1).default(2),
+          })
+          .superRefine((f, ctx) => {
+            if (f.failingRate >= f.solvedRate) {
+              ctx.addIssue({ code: 'custom', path: ['failingRate'], message: `expected less than solvedRate (${f.solvedRate}): a task cannot be reliably solved and reliably failing at once` });
+            }
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    metrics: z
+      .strictObject({
+        /** The agentdrift_task_* series (one per task of the track, docs/metrics.md); false leaves them all out. */
+        perTaskSeries: z.boolean().default(true),
+        /** A track with more tasks than this gets no agentdrift_task_* series (said once in the log): a cardinality cap. */
+        perTaskMaxTasks: z.number().int().min(1).max(100_000).default(1000),
       })
       .prefault({}),
     anthropic: z

@@ -90,6 +90,21 @@ export class Attempts {
     return Object.fromEntries(rows.map((r) => [r.taskId, { passes: r.passes, trials: r.trials }]));
   }
 
+  /**
+   * Each task's latest counted attempt (infra errors left out), by task id: the attempt that ended last (the larger id
+   * on a tie). What the per-task history shows as the latest outcome.
+   */
+  latestPerTask(track: string): { taskId: string; outcome: Exclude<Outcome, 'infra_error'>; endedAtMs: number; runId: number }[] {
+    const id = this.tracks.id(track);
+    return this.db
+      .prepare(`SELECT taskId, outcome, endedAtMs, runId FROM (
+          SELECT task_id AS taskId, outcome, ended_at AS endedAtMs, run_id AS runId,
+            ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY ended_at DESC, id DESC) AS n
+          FROM attempts WHERE track_id = ? AND outcome != 'infra_error')
+        WHERE n = 1 ORDER BY taskId`)
+      .all(id) as { taskId: string; outcome: Exclude<Outcome, 'infra_error'>; endedAtMs: number; runId: number }[];
+  }
+
   totals(track: string): TrackTotals {
     const id = this.tracks.id(track);
     const byOutcome = this.db.prepare('SELECT outcome, COUNT(*) AS n FROM attempts WHERE track_id = ? GROUP BY outcome').all(id) as {

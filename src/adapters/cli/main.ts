@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, trackNamed, UnknownTrackError } from '../../co
 import { ImportError } from '../../core/history/format.ts';
 import { FINISHED_RUN_STATES } from '../../domain/types.ts';
 import { exportHistory, importHistoryFile } from '../../core/history/import.ts';
+import { WINDOWS } from '../../core/figures/windows.ts';
 import { BaselineError, P0_RULE, p0Problem, type BaselineRequest } from '../../core/baselines/baseline.ts';
 import { baselineSummary, setBaseline } from '../../core/baselines/service.ts';
 import type { AttemptTimings } from '../../core/runner/attempt.ts';
@@ -166,12 +167,32 @@ export function buildProgram(wiring: Wiring): Command {
 
   program
     .command('tasks')
-    .description('list the tasks of a track\'s suite, or of a dataset file, without running anything')
+    .description('list the tasks of a track\'s suite, or of a dataset file, without running anything; with --flips, each task\'s history instead')
     .option('-t, --track <name>', 'the track whose suite to list')
     .option('--dataset <file>', 'a local parquet or JSONL dataset file to list instead')
+    .option('--flips', 'the per-task history from the stored attempts (as GET /api/tracks/:track/tasks): latest outcome, reference, window, push on the CUSUM, flips marked')
+    .option('-w, --window <name>', 'with --flips, the window: 1d, 7d or 30d', '7d')
     .option('--json', 'print JSON instead of a table')
-    .action(async (o: { track?: string; dataset?: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { track?: string; dataset?: string; flips?: boolean; window: string; json?: boolean }, cmd: Command) => {
       if (!o.track === !o.dataset) throw new UsageError('give --track NAME or --dataset FILE');
+      if (o.flips) {
+        if (!o.track) throw new UsageError('--flips goes with --track NAME: a dataset file has no history');
+        const window = WINDOWS.find((w) => w.name === o.window)?.name;
+        if (!window) throw new UsageError(`--window: got ${JSON.stringify(o.window)}; expected ${WINDOWS.map((w) => w.name).join(', ')}`);
+        // From the store alone: no daemon, no dataset, no frozen suite needed (openApp computed the figures).
+        const ctx = openContext(wiring, cmd, { quiet: true });
+        try {
+          const { presentTaskHistory } = await import('../http/routes/tasks.ts');
+          const { formatTaskHistory } = await import('./task-history.ts');
+          trackNamed(ctx.config, o.track);
+          const body = presentTaskHistory(ctx.figures.snapshot(o.track), window);
+          process.stdout.write(o.json ? `${JSON.stringify(body, null, 1)}\n` : formatTaskHistory(body));
+        } finally {
+          ctx.close();
+        }
+        return;
+      }
+      if (cmd.getOptionValueSource('window') !== 'default') throw new UsageError('--window goes with --flips');
       const ctx = openContext(wiring, cmd, { quiet: true });
       try {
         const { describeTasks, formatTaskJson, formatTaskTable, loadDataset, selectTasks } = await import('../../dataset/index.ts');

@@ -7,12 +7,26 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ENDED_RUN_STATES, OUTCOMES, TOKEN_TYPES } from '../../domain/types.ts';
 import type { TrackOps, TrackSnapshot } from '../../core/figures/snapshot.ts';
+import { taskWindow, type LatestOutcome } from '../../core/figures/tasks.ts';
+import type { WindowName } from '../../core/figures/windows.ts';
 import type { DockerDiskFigures } from '../../core/runner/images.ts';
 
 export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Where the exporter says that it left a figure out (main.ts passes its logger's warn). */
 export type ExporterWarn = (fields: Record<string, unknown>, message: string) => void;
+
+/** The config's `metrics` section: whether the agentdrift_task_* series are exported, and up to how many tasks a track. */
+export interface ExporterOptions {
+  perTaskSeries?: boolean;
+  perTaskMaxTasks?: number;
+}
+
+/** The window of the agentdrift_task_window_* series (the per-task API and command take any window). */
+export const TASK_SERIES_WINDOW: WindowName = '7d';
+
+/** agentdrift_task_latest_outcome's value for each outcome (docs/metrics.md): > 0 resolved, <= 0 failed. */
+export const LATEST_OUTCOME_CODE: Record<LatestOutcome['outcome'], number> = { resolved: 1, unresolved: 0, agent_error: -1, timeout: -2 };
 
 export class MetricsExporter {
   /** Track series: change only in apply(), so their text is rendered once and reused until the next apply(). */
@@ -48,10 +62,16 @@ export class MetricsExporter {
   /** Series already warned about: a figure that stays broken is logged once per process, not on every refresh. */
   private readonly warned = new Set<string>();
 
+  private readonly perTaskSeries: boolean;
+  private readonly perTaskMaxTasks: number;
+
   constructor(
     version: string,
     private readonly warn: ExporterWarn = () => {},
+    options: ExporterOptions = {},
   ) {
+    this.perTaskSeries = options.perTaskSeries ?? true;
+    this.perTaskMaxTasks = options.perTaskMaxTasks ?? 1000;
     this.opsRegistry.registerMetric(this.credentialsGauge);
     collectDefaultMetrics({ register: this.processRegistry });
     const build = this.gauge('agentdrift_build_info', 'Build of the agentdrift daemon (always 1).', ['version']);
@@ -87,6 +107,16 @@ export class MetricsExporter {
     this.gauge('agentdrift_cusum_threshold', 'CUSUM threshold h (simulated: mean days to a false signal >= the horizon).', ['track']);
     this.gauge('agentdrift_usage_ratio', 'Geometric-mean ratio of the window to the baseline median, per task.', ['track', 'window', 'metric']);
     this.gauge('agentdrift_usage_regression_significant', '1 when usage went up significantly (Holm) and beyond the practical ratio.', ['track', 'window', 'metric']);
+    if (this.perTaskSeries) {
+      const tt = ['track', 'task'];
+      const ttw = ['track', 'task', 'window'];
+      this.gauge('agentdrift_task_latest_outcome', 'Outcome of the task\'s latest counted attempt: 1 resolved, 0 unresolved, -1 agent_error, -2 timeout.', tt);
+      this.gauge('agentdrift_task_reference_rate', 'Pass rate of the task in the reference period (passes / counted trials).', tt);
+      this.gauge('agentdrift_task_window_attempts', 'Counted attempts of the task in the window (infra errors excluded).', ttw);
+      this.gauge('agentdrift_task_window_passes', 'Resolved attempts of the task in the window.', ttw);
+      this.gauge('agentdrift_task_cusum_push', 'Sum of the CUSUM increments of the task\'s attempts in the window: > 0 pushes towards a page.', ttw);
+      this.gauge('agentdrift_task_flip', '1 when the task was reliably solved in the reference and failed every attempt of the window, -1 the reverse, else 0.', ttw);
+    }
     this.counter('agentdrift_attempts_total', 'Attempts stored, by outcome.', ['track', 'outcome']);
     this.counter('agentdrift_tokens_total', 'Tokens used by the agent, by type.', ['track', 'type']);
     this.counter('agentdrift_cost_usd_total', 'Cost of the agent, USD.', ['track']);
@@ -208,6 +238,7 @@ export class MetricsExporter {
         if (Number.isFinite(u.p)) set('agentdrift_usage_regression_significant', l, u.significant ? 1 : 0);
       }
     }
+    this.applyTasks(s, set);
     const secs = (v: number | null) => (v === null ? null : v / 1000);
     setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));
     setIf('agentdrift_last_success_timestamp_seconds', { track }, secs(s.lastSuccessMs));
@@ -216,6 +247,35 @@ export class MetricsExporter {
     const tokens = { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens, cache_creation: t.cacheCreationTokens };
     for (const type of TOKEN_TYPES) inc('agentdrift_tokens_total', { track, type }, tokens[type]);
     inc('agentdrift_cost_usd_total', { track }, t.costUsd);
+  }
+
+  /** The agentdrift_task_* series of a track, when metrics.perTaskSeries is on and the track has few enough tasks. */
+  private applyTasks(s: TrackSnapshot, set: (name: string, labels: Record<string, string>, v: number) => void): void {
+    if (!this.perTaskSeries) return;
+    const h = s.tasks;
+    if (h.tasks.length > this.perTaskMaxTasks) {
+      const key = `per-task series of ${s.track}`;
+      if (!this.warned.has(key)) {
+        this.warned.add(key);
+        this.warn({ track: s.track, tasks: h.tasks.length, max: this.perTaskMaxTasks }, 'per-task series left out: the track has more tasks than metrics.perTaskMaxTasks');
+      }
+      return;
+    }
+    const track = s.track;
+    const window = TASK_SERIES_WINDOW;
+    const reference = h.baseline === 'reference';
+    for (const t of h.tasks) {
+      const l = { track, task: t.taskId };
+      if (t.latest) set('agentdrift_task_latest_outcome', l, LATEST_OUTCOME_CODE[t.latest.outcome]);
+      if (t.reference) set('agentdrift_task_reference_rate', l, t.reference.rate);
+      const w = taskWindow(t, window);
+      if (!w) continue;
+      const lw = { ...l, window };
+      set('agentdrift_task_window_attempts', lw, w.attempts);
+      set('agentdrift_task_window_passes', lw, w.passes);
+      if (w.cusumPush !== null) set('agentdrift_task_cusum_push', lw, w.cusumPush);
+      if (reference) set('agentdrift_task_flip', lw, w.flip === 'broke' ? 1 : w.flip === 'fixed' ? -1 : 0);
+    }
   }
 
   private og(name: string): Gauge {
