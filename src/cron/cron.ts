@@ -1,7 +1,7 @@
 /**
  * Schedule arithmetic from any instant (so the scheduler's clock can be injected): the next slot after an instant,
- * the last slot at or before one, the slots between two instants, the schedule's period, and the start of a day in a
- * time zone.
+ * the last slot at or before one, the slots between two instants, the schedule's period, the start of a day in a
+ * time zone, and calendar days there (what the statistics windows count in).
  *
  * node-cron stays the one authority on what an expression means: config validation uses it, its parser gives the
  * fields, and every candidate instant is confirmed with its matcher (`task.match`, evaluated in the schedule's time
@@ -103,6 +103,27 @@ export function wallToInstant(w: WallTime, timeZone: string): number {
 export function startOfDay(ms: number, timeZone: string): number {
   const w = wallTime(ms, timeZone);
   return wallToInstant({ year: w.year, month: w.month, day: w.day, hour: 0, minute: 0, second: 0 }, timeZone);
+}
+
+/**
+ * The calendar day an instant falls on in the time zone, as a day number (days since 1970-01-01 of the date the wall
+ * clock shows there). Day numbers of consecutive calendar dates differ by 1 whatever the length of the days between
+ * (23 or 25 hours across a clock change), so windows of days compare these numbers, never spans of milliseconds.
+ */
+export function calendarDay(ms: number, timeZone: string): number {
+  const w = wallTime(ms, timeZone);
+  return Date.UTC(w.year, w.month - 1, w.day) / DAY_MS;
+}
+
+/** A day number's date, YYYY-MM-DD. */
+export function calendarDate(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+/** The instant a calendar day (a {@link calendarDay} number) begins in the time zone (after the gap, if its midnight is skipped). */
+export function startOfCalendarDay(day: number, timeZone: string): number {
+  const d = new Date(day * DAY_MS);
+  return wallToInstant({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0, second: 0 }, timeZone);
 }
 
 /** nextAfter looks this many calendar days ahead, from the day holding the instant. */

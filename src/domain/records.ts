@@ -17,7 +17,13 @@ export interface TrackRow {
 export type AttemptFacts = Pick<
   AttemptInput,
   'taskId' | 'outcome' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheCreationTokens' | 'costUsd' | 'turns' | 'toolCalls' | 'agentDurationMs'
-> & { endedAtMs: number };
+> & {
+  endedAtMs: number;
+  /** The run the attempt belongs to, and when that run started and ended (null while it has not): windows hold whole runs. */
+  runId: number;
+  runStartedAtMs: number;
+  runEndedAtMs: number | null;
+};
 
 export interface TrackTotals {
   attemptsByOutcome: Record<Outcome, number>;

@@ -12,6 +12,19 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
   agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
   transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt`;
 
+/**
+ * A finished run (the runs table as `r`), as the statistics windows and the latest finished end count runs: one that
+ * has an end and is not going on. That is completed, failed, cancelled and budget_exhausted, and an imported run of
+ * any state (each has its end); a run interrupted here has no end until it resumes and ends, a skipped slot none.
+ */
+export const FINISHED_RUN = "r.ended_at IS NOT NULL AND r.state NOT IN ('running', 'pending')";
+
+/** The columns of AttemptFacts, from attempts `a` joined with their runs `r`. */
+const FACT_COLUMNS = `a.task_id AS taskId, a.outcome, a.ended_at AS endedAtMs, a.input_tokens AS inputTokens,
+  a.output_tokens AS outputTokens, a.cache_read_tokens AS cacheReadTokens, a.cache_creation_tokens AS cacheCreationTokens,
+  a.cost_usd AS costUsd, a.turns, a.tool_calls AS toolCalls, a.agent_duration_ms AS agentDurationMs,
+  a.run_id AS runId, r.started_at AS runStartedAtMs, r.ended_at AS runEndedAtMs`;
+
 export class Attempts {
   private readonly insertStmt: Database.Statement;
 
@@ -58,11 +71,23 @@ export class Attempts {
   facts(track: string, fromMs: number, toMs: number): AttemptFacts[] {
     const id = this.tracks.id(track);
     return this.db
-      .prepare(`SELECT task_id AS taskId, outcome, ended_at AS endedAtMs, input_tokens AS inputTokens,
-          output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens, cache_creation_tokens AS cacheCreationTokens,
-          cost_usd AS costUsd, turns, tool_calls AS toolCalls, agent_duration_ms AS agentDurationMs
-        FROM attempts WHERE track_id = ? AND ended_at > ? AND ended_at <= ? ORDER BY ended_at, id`)
+      .prepare(`SELECT ${FACT_COLUMNS} FROM attempts a JOIN runs r ON r.id = a.run_id
+        WHERE a.track_id = ? AND a.ended_at > ? AND a.ended_at <= ? ORDER BY a.ended_at, a.id`)
       .all(id, fromMs, toMs) as AttemptFacts[];
+  }
+
+  /**
+   * Every attempt of the track's finished runs ({@link FINISHED_RUN}) that started at or after `startedFromMs`, oldest
+   * first: what the statistics windows choose their whole runs from. A run going on (or interrupted, to resume) has
+   * none here.
+   */
+  ofFinishedRunsSince(track: string, startedFromMs: number): AttemptFacts[] {
+    const id = this.tracks.id(track);
+    return this.db
+      .prepare(`SELECT ${FACT_COLUMNS} FROM attempts a JOIN runs r ON r.id = a.run_id
+        WHERE a.run_id IN (SELECT r.id FROM runs r WHERE r.track_id = ? AND r.started_at >= ? AND ${FINISHED_RUN})
+        ORDER BY a.ended_at, a.id`)
+      .all(id, startedFromMs) as AttemptFacts[];
   }
 
   /** Counted attempts (infra errors left out) that ended after `fromMs`, in time order, streamed from the database. */

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { ReportedVersion, RunFigures, RunPlan } from '../domain/records.ts';
 import { ENDED_RUN_STATES, FINISHED_RUN_STATES, type AttemptRow, type EndedRunState, type RunInput, type RunRow, type RunState } from '../domain/types.ts';
 import { isoOrNull } from '../domain/values.ts';
-import type { Attempts } from './attempts.ts';
+import { FINISHED_RUN, type Attempts } from './attempts.ts';
 import { ms } from './db.ts';
 import type { Tracks } from './tracks.ts';
 
@@ -136,10 +136,21 @@ export class Runs {
   /** End of the most recent run that finished (completed, or stopped with its attempts kept). */
   latestFinishedEnd(track: string): number | null {
     const id = this.tracks.id(track);
-    const r = this.db
-      .prepare(`SELECT MAX(ended_at) AS e FROM runs WHERE track_id = ? AND ended_at IS NOT NULL AND state NOT IN ('running', 'pending')`)
-      .get(id) as { e: number | null };
+    const r = this.db.prepare(`SELECT MAX(r.ended_at) AS e FROM runs r WHERE r.track_id = ? AND ${FINISHED_RUN}`).get(id) as { e: number | null };
     return r.e;
+  }
+
+  /**
+   * Start of the most recent finished run that stored an attempt: its calendar day is the last day of every
+   * statistics window. A run with no attempt (one that failed to start) does not move the windows.
+   */
+  latestFinishedStartWithAttempts(track: string): number | null {
+    const id = this.tracks.id(track);
+    const r = this.db
+      .prepare(`SELECT r.started_at AS s FROM runs r WHERE r.track_id = ? AND ${FINISHED_RUN}
+        AND EXISTS (SELECT 1 FROM attempts a WHERE a.run_id = r.id) ORDER BY r.started_at DESC LIMIT 1`)
+      .get(id) as { s: number } | undefined;
+    return r?.s ?? null;
   }
 
   /** Agent version and model of the latest run (by start) of the track that recorded either; undefined when none did. */

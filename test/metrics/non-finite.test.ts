@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { MetricsExporter } from '../../src/adapters/metrics/exporter.ts';
 import type { TrackSnapshot } from '../../src/core/figures/snapshot.ts';
-import { quantile, summarizeWindow, WINDOWS } from '../../src/core/figures/windows.ts';
+import { quantile, selectWindows, summarizeWindow } from '../../src/core/figures/windows.ts';
+import { calendarDay } from '../../src/cron/cron.ts';
 import type { AttemptFacts } from '../../src/domain/records.ts';
 
 const END = Date.parse('2026-06-01T00:00:00Z');
@@ -22,8 +23,14 @@ const fact = (extra: Partial<AttemptFacts> = {}): AttemptFacts => ({
   toolCalls: 1,
   agentDurationMs: 1000,
   endedAtMs: END - 1000,
+  runId: 1,
+  runStartedAtMs: END - 3_600_000,
+  runEndedAtMs: END,
   ...extra,
 });
+
+/** The windows of these attempts (one run, ended at END). */
+const windowsOf = (facts: AttemptFacts[]) => selectWindows(facts, calendarDay(END - 3_600_000, 'UTC'), 'UTC');
 
 function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']> = {}): TrackSnapshot {
   return {
@@ -34,7 +41,7 @@ function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']
     suite: 'unfrozen',
     computedAt: END,
     windowEndMs: END,
-    windows: WINDOWS.map((w) => summarizeWindow(facts, w, END, 0.95)),
+    windows: windowsOf(facts).map((w) => summarizeWindow(w, 0.95)),
     totals: {
       attemptsByOutcome: { resolved: facts.length, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 },
       inputTokens: 2,
@@ -52,11 +59,11 @@ function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']
 
 describe('figures that are not finite', () => {
   it('summarizeWindow gives null for them and names them; quantiles of equal infinities are no NaN', () => {
-    const w = summarizeWindow([fact({ costUsd: 1e308 }), fact({ costUsd: 1e308, agentDurationMs: Infinity }), fact({ turns: 'many' as unknown as number, agentDurationMs: Infinity })], WINDOWS[0], END, 0.95);
+    const w = summarizeWindow(windowsOf([fact({ costUsd: 1e308 }), fact({ costUsd: 1e308, agentDurationMs: Infinity }), fact({ turns: 'many' as unknown as number, agentDurationMs: Infinity })])[0]!, 0.95);
     expect(w).toMatchObject({ attempts: 3, passes: 3, meanCostUsd: null, meanTurns: null, meanToolCalls: 1, durationP90Seconds: null });
     expect(w.notFinite).toEqual(['durationP50Seconds', 'durationP90Seconds', 'meanCostUsd', 'meanTurns']);
     expect(quantile([Infinity, Infinity], 0.5)).toBe(Infinity);
-    expect(summarizeWindow([fact()], WINDOWS[0], END, 0.95).notFinite).toBeUndefined();
+    expect(summarizeWindow(windowsOf([fact()])[0]!, 0.95).notFinite).toBeUndefined();
   });
 
   it('are left out of the exposition, each said once however often the figures are applied', async () => {

@@ -1,6 +1,7 @@
 /**
  * A track's regression figures, from the store and the pure statistics (src/stats):
- *  - fixed-window tests (1d, 7d, 30d) against the baseline, Holm-corrected, with minimum detectable drops;
+ *  - window tests (1d, 7d, 30d: the runs of the last 1, 7, 30 calendar days, windows.ts) against the baseline,
+ *    Holm-corrected, with minimum detectable drops;
  *  - the risk-adjusted Bernoulli CUSUM over every attempt since the baseline, with its simulated threshold h
  *    (cached per baseline, volume, R and horizon, in memory and in the store);
  *  - usage regressions (cost, tokens, duration, turns, tool calls) against the reference period.
@@ -18,8 +19,7 @@ import {
 } from '../../stats/index.ts';
 import type { Store } from '../../store/store.ts';
 import type { AttemptFacts, BaselineRow, TaskCount } from '../../domain/records.ts';
-import { WINDOWS } from './windows.ts';
-import { DAY_MS } from '../../domain/values.ts';
+import type { WindowSelection } from './windows.ts';
 import { referenceVolume, resolveBaseline, toStatsBaseline } from '../baselines/baseline.ts';
 
 export const USAGE_METRICS = ['cost', 'input_tokens', 'output_tokens', 'duration', 'turns', 'tool_calls'] as const;
@@ -69,7 +69,7 @@ export function evaluateRegression(
   store: Store,
   track: TrackConfig,
   stats: Config['statistics'],
-  window: { endMs: number | null; facts: readonly AttemptFacts[] },
+  selections: readonly WindowSelection[],
   cache: ThresholdCache,
   now = Date.now(),
 ): RegressionFigures {
@@ -84,21 +84,20 @@ export function evaluateRegression(
     trials: counts.reduce((s, c) => s + c.trials, 0),
   };
 
-  // The counted attempts (infra errors left out) of each window, selected once for the pass-rate and usage tests.
-  // Against a reference period, a window is tested only on attempts after it: an attempt in both rows of a task's
-  // 2x2 table would make the two samples overlap (for up to 30 days after the period ends). A fixed p0 has no such
-  // sample, and its windows are the gauges' windows.
-  const end = window.endMs;
+  // The counted attempts (infra errors left out) of each window's runs, selected once for the pass-rate and usage
+  // tests (and so for the minimum detectable drops). Against a reference period, a window is tested only on its
+  // attempts that ended after the period: an attempt in both rows of a task's 2x2 table would make the two samples
+  // overlap (for up to 30 days after the period ends). A fixed p0 has no such sample, and its windows are the gauges'.
   const notBefore = row.kind === 'reference' ? row.monitorFromMs : -Infinity;
-  const perWindow = end === null ? [] : WINDOWS.map((w) => ({ window: w.name, facts: countedIn(window.facts, Math.max(end - w.days * DAY_MS, notBefore), end) }));
+  const perWindow = selections.map((w) => ({ window: w.window, facts: w.facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > notBefore) }));
 
-  // Fixed-window tests over the same windows as the pass-rate gauges.
+  // Window tests over the same runs as the pass-rate gauges.
   const windows = perWindow.length
     ? evaluateWindows(baseline, perWindow.map((w) => ({ window: w.window, perTask: tally(w.facts) })), { alpha: stats.alpha, confidence: stats.confidence }).results
     : [];
 
   // CUSUM over every counted attempt since the baseline, in time order.
-  const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(store, track)));
+  const volume = Math.max(1, Math.round(referenceVolume(store, row) ?? observedVolume(track, selections)));
   const threshold = trackThreshold(baseline, { attemptsPerDay: volume, R: stats.cusumOddsRatio, horizonDays: stats.cusumHorizonDays }, cache);
   // Streamed: a year of attempts is never held in memory at once.
   const statistic = trackCusum(baseline, store.attempts.iterateCounted(track.name, row.monitorFromMs), stats.cusumOddsRatio);
@@ -133,7 +132,7 @@ export function evaluateRegression(
   return { baseline: info, windows, cusum, usage };
 }
 
-/** Attempts that count (every outcome but infra_error) and ended in (fromMs, toMs], as the window gauges count them. */
+/** Attempts that count (every outcome but infra_error) and ended in (fromMs, toMs]: the reference period's sample. */
 function countedIn(facts: readonly AttemptFacts[], fromMs: number, toMs: number): AttemptFacts[] {
   return facts.filter((a) => a.outcome !== 'infra_error' && a.endedAtMs > fromMs && a.endedAtMs <= toMs);
 }
@@ -162,13 +161,10 @@ function valuesByTask(facts: readonly AttemptFacts[], value: (a: AttemptFacts) =
   return m;
 }
 
-/** Counted attempts per finished run over the last 30 days, else the configured suite size x samples. */
-function observedVolume(store: Store, track: TrackConfig): number {
-  const spans = store.runs.finishedSpans(track.name, 100_000);
-  const end = spans.at(-1)?.endedAtMs;
+/** Counted attempts per run of the 30d window (the longest), else the configured suite size x samples. */
+function observedVolume(track: TrackConfig, selections: readonly WindowSelection[]): number {
+  const longest = selections.find((w) => w.window === '30d');
   const configured = (track.suite.ids.length || track.suite.size) * track.samplesPerTask;
-  if (end === undefined) return configured;
-  const recent = spans.filter((s) => s.endedAtMs > end - 30 * DAY_MS);
-  const attempts = store.attempts.facts(track.name, end - 30 * DAY_MS, end).filter((a) => a.outcome !== 'infra_error').length;
-  return recent.length ? attempts / recent.length : configured;
+  if (!longest?.runs) return configured;
+  return longest.facts.filter((a) => a.outcome !== 'infra_error').length / longest.runs;
 }

@@ -9,8 +9,7 @@ import { startOfDay } from '../../cron/cron.ts';
 import type { Store } from '../../store/store.ts';
 import type { TrackTotals } from '../../domain/records.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
-import { DAY_MS } from '../../domain/values.ts';
-import { summarizeWindow, WINDOWS, type WindowSummary } from './windows.ts';
+import { lastWindowDay, selectWindows, summarizeWindow, windowsStartMs, type WindowSummary } from './windows.ts';
 
 export interface TrackSnapshot {
   track: string;
@@ -20,7 +19,7 @@ export interface TrackSnapshot {
   model: string;
   suite: string;
   computedAt: number;
-  /** End of the most recent finished run: where every window ends. Null with no history. */
+  /** End of the windows' run that ended last (every window holds the latest day's runs). Null with no history. */
   windowEndMs: number | null;
   windows: WindowSummary[];
   totals: TrackTotals;
@@ -41,9 +40,11 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const row = store.tracks.get(track.name);
   if (!row) throw new Error(`track ${track.name} is not in the store`);
   const endMs = store.runs.latestFinishedEnd(track.name);
-  const longest = Math.max(...WINDOWS.map((w) => w.days));
-  const facts = endMs === null ? [] : store.attempts.facts(track.name, endMs - longest * DAY_MS, endMs);
-  const windows = endMs === null ? [] : WINDOWS.map((w) => summarizeWindow(facts, w, endMs, opts.statistics.confidence));
+  // Windows are whole finished runs, by the calendar day (schedule time zone) each started on (windows.ts).
+  const tz = track.schedule.timezone;
+  const lastDay = lastWindowDay(store.runs.latestFinishedStartWithAttempts(track.name), tz);
+  const selections = lastDay === null ? [] : selectWindows(store.attempts.ofFinishedRunsSince(track.name, windowsStartMs(lastDay, tz)), lastDay, tz);
+  const windows = selections.map((w) => summarizeWindow(w, opts.statistics.confidence));
   const lastSuccess = store.runs.latest(track.name, ['completed']);
   const reported = store.runs.latestReported(row.id);
   return {
@@ -53,13 +54,13 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     model: reported?.m ?? track.model,
     suite: row.suiteHash ? row.suiteHash.slice(0, 12) : 'unfrozen',
     computedAt: opts.now ?? Date.now(),
-    windowEndMs: endMs,
+    windowEndMs: selections.length ? Math.max(...selections.map((w) => w.toMs)) : null,
     windows,
     totals: store.attempts.totals(track.name),
     // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
     lastRunMs: endMs,
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
-    regression: evaluateRegression(store, track, opts.statistics, { endMs, facts }, opts.thresholds, opts.now),
+    regression: evaluateRegression(store, track, opts.statistics, selections, opts.thresholds, opts.now),
   };
 }
 

@@ -15,10 +15,14 @@ import { baselineBody } from './baselines.ts';
 
 const nullableNumber = z.number().nullable();
 
+/** A window: the runs that started on its calendar days (schedule time zone); from = start of the first day, to = end of its last run. */
 const windowBody = z.object({
   window: z.string(),
+  firstDay: z.string(),
+  lastDay: z.string(),
   from: z.string(),
   to: z.string(),
+  runs: z.number().int(),
   attempts: z.number().int(),
   passes: z.number().int(),
   infraErrors: z.number().int(),
