@@ -10,6 +10,7 @@ import type { Store } from '../../store/store.ts';
 import type { TrackTotals } from '../../domain/records.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
 import { lastWindowDay, selectWindows, summarizeWindow, windowsStartMs, type WindowSummary } from './windows.ts';
+import { computeTaskHistory, type TaskHistory } from './tasks.ts';
 
 export interface TrackSnapshot {
   track: string;
@@ -26,6 +27,8 @@ export interface TrackSnapshot {
   lastRunMs: number | null;
   lastSuccessMs: number | null;
   regression: RegressionFigures;
+  /** Every task's latest outcome, reference and window figures (tasks.ts). */
+  tasks: TaskHistory;
 }
 
 export interface SnapshotOptions {
@@ -47,6 +50,16 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
   const windows = selections.map((w) => summarizeWindow(w, opts.statistics.confidence));
   const lastSuccess = store.runs.latest(track.name, ['completed']);
   const reported = store.runs.latestReported(row.id);
+  const regression = evaluateRegression(store, track, opts.statistics, selections, opts.thresholds, opts.now);
+  const suite = row.suiteHash ? store.suites.get(row.suiteHash) : null;
+  const tasks = computeTaskHistory({
+    suiteTaskIds: suite ? suite.taskIds : null,
+    selections,
+    latest: store.attempts.latestPerTask(track.name),
+    baseline: regression.baseline,
+    oddsRatio: opts.statistics.cusumOddsRatio,
+    flips: opts.statistics.flips,
+  });
   return {
     track: track.name,
     agent: track.agent,
@@ -60,7 +73,8 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
     lastRunMs: endMs,
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
-    regression: evaluateRegression(store, track, opts.statistics, selections, opts.thresholds, opts.now),
+    regression,
+    tasks,
   };
 }
 
