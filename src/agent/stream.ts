@@ -12,7 +12,10 @@
  * Totals come from `result` when there is one (modelUsage summed, else usage); without it they are summed from the assistant messages (one count per
  * message id, the largest value seen), which undercounts output tokens.
  * Lines that are not JSON objects are counted in `garbageLines`; nothing here throws.
+ * Every event also goes to a BehaviourCollector (behaviour.ts): tool calls by tool, reads before the first edit,
+ * thinking, API errors and retries, read in the same pass.
  */
+import { BehaviourCollector } from './behaviour.ts';
 import type { AgentResult } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -88,6 +91,7 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
   const toolCallsByName: Record<string, number> = {};
   let toolCalls = 0;
   let anonymousMessages = 0;
+  const behaviour = new BehaviourCollector();
 
   for (const rawLine of eachLine(input)) {
     const line = rawLine.trim();
@@ -104,6 +108,7 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
       continue;
     }
     events += 1;
+    behaviour.event(ev);
     const type = ev.type;
 
     if (type === 'system') {
@@ -182,6 +187,7 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
     apiRetries,
     events,
     garbageLines,
+    behaviour: behaviour.result(),
   };
 
   if (result === null) {

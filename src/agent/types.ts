@@ -2,6 +2,7 @@
  * The agent room's declarations: how an agent CLI is invoked and what one attempt's transcript says.
  * Pure declarations, no I/O. Other CLIs can follow Claude Code by implementing {@link Agent}.
  */
+import type { StreamBehaviour } from './behaviour.ts';
 
 /** How the agent authenticates. Exactly one kind; every secret value ends up in `Invocation.redact`. */
 export type Credentials =
@@ -98,6 +99,8 @@ export interface AgentResult {
   events: number;
   /** Non-empty lines that were not JSON objects (counted, never thrown). */
   garbageLines: number;
+  /** What the agent did, as the stream tells it (behaviour.ts); the runner adds the patch's size. */
+  behaviour: StreamBehaviour;
 }
 
 export interface Agent {

@@ -33,7 +33,14 @@ export interface FakeToolUseBlock {
   input: Record<string, unknown>;
 }
 
-export type FakeBlock = FakeTextBlock | FakeToolUseBlock;
+/** Extended thinking, as the API streams it (thinking_delta, then signature_delta). */
+export interface FakeThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+
+export type FakeBlock = FakeTextBlock | FakeToolUseBlock | FakeThinkingBlock;
 
 export interface MessageTurn {
   kind: 'message';
@@ -139,6 +146,11 @@ export function edit(filePath: string, oldString: string, newString: string): Fa
 
 export function write(filePath: string, content: string): FakeToolUseBlock {
   return toolUse('Write', { file_path: filePath, content });
+}
+
+/** A thinking block (the signature is opaque to the CLI, which passes it back to the API as it is). */
+export function thinking(t: string): FakeThinkingBlock {
+  return { type: 'thinking', thinking: t, signature: `sig_fake_${Buffer.from(t.slice(0, 24)).toString('base64url')}` };
 }
 
 /** An assistant turn. Strings become text blocks. */
@@ -267,6 +279,10 @@ function streamMessage(res: ServerResponse, turn: MessageTurn, model: string): v
     if (block.type === 'text') {
       sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } });
+    } else if (block.type === 'thinking') {
+      sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: block.thinking } });
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: block.signature } });
     } else {
       sse(res, 'content_block_start', {
         type: 'content_block_start',
