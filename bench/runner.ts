@@ -43,7 +43,7 @@ export async function benchRunner(): Promise<void> {
       try {
         const r = await executeRun(t.ctx, runtime, 'bench', { trigger: 'bench', onTimings: (_id, x) => timings.push(x) });
         const wall = (performance.now() - started) / 1000;
-        const overhead = timings.map((x) => x.imageMs + x.harnessMs + x.agentSetupMs + x.agentTeardownMs + x.gradeSetupMs + x.gradeTeardownMs);
+        const overhead = timings.map((x) => x.imageMs + x.harnessMs + x.agentSetupMs + x.extractionMs + x.agentTeardownMs + x.gradeSetupMs + x.gradeTeardownMs);
         const f = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
         console.log(`concurrency ${concurrency}: ${N} attempts in ${wall.toFixed(1)} s (${(wall / N).toFixed(2)} s/attempt), ${r.outcomes.resolved}/${N} resolved`);
         console.log(`  overhead per attempt (excl. agent and tests): mean ${f(mean(overhead))}, p90 ${f(pct(overhead, 0.9))}   (target < 2 s)`);

@@ -4,6 +4,6 @@ export { claudeCode, buildClaudeInvocation, credentialEnv, installedBinaryPath, 
 export { buildPrompt, type PromptFields } from './prompt.ts';
 export { parseStreamJson } from './stream.ts';
 export { redact, redactValue, makeRedactor, REDACTED } from './redact.ts';
-export { storeTranscript, readTranscript, transcriptFileName, type StoredTranscript } from './transcript.ts';
+export { storeTranscript, readTranscript, transcriptFileName, storePatch, readStoredPatch, patchFileName, MAX_STORED_PATCH_BYTES, type StoredTranscript } from './transcript.ts';
 export { buildPatchCommand, listBinaryFiles } from './patch.ts';
 export { runAgentInContainer, type RunAgentOptions, type AgentRun } from './run.ts';

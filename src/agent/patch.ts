@@ -7,7 +7,7 @@
  * are not hashed again) and diffs that index against the base commit: new untracked files are included, ignored files
  * are not, and the agent's own index, commits and branches do not matter. The repository is not modified.
  */
-import { stripBinaryHunks } from '../domain/patch.ts';
+import { splitBinaryHunks } from '../domain/patch.ts';
 
 /** A base commit or other plain revision; rejects anything a shell or git could read as an option. */
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
@@ -35,21 +35,7 @@ export function buildPatchCommand(baseCommit: string, repoDir = '/app'): string[
   return ['/bin/sh', '-c', SCRIPT, 'agentdrift-patch', baseCommit, repoDir];
 }
 
-/** `diff --git a/x b/y` header lines of a diff. */
-function fileHeaders(diff: string): string[] {
-  return diff.split('\n').filter((l) => l.startsWith('diff --git ')).map((l) => l.replace(/\r$/, ''));
-}
-
-/** `diff --git a/x b/y` -> `y` (best effort; quoted names are returned as written). */
-function fileOf(header: string): string {
-  const m = /^diff --git (?:"?a\/.*?"?) "?b\/(.*?)"?$/.exec(header);
-  return m?.[1] ?? header.slice('diff --git '.length);
-}
-
-/** The files whose sections `stripBinaryHunks` (../model/patch.ts) drops. */
+/** The files whose sections `stripBinaryHunks` (../domain/patch.ts) drops, in diff order. */
 export function listBinaryFiles(diff: string): string[] {
-  const kept = new Set(fileHeaders(stripBinaryHunks(diff)));
-  return fileHeaders(diff)
-    .filter((h) => !kept.has(h))
-    .map(fileOf);
+  return splitBinaryHunks(diff).dropped;
 }

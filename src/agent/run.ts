@@ -7,10 +7,10 @@
  * through the invocation's redaction list.
  */
 import { InfraError, type ContainerHandle, type ContainerRuntime } from '../executor/runtime.ts';
-import { stripBinaryHunks } from '../domain/patch.ts';
-import { buildPatchCommand, listBinaryFiles } from './patch.ts';
+import { splitBinaryHunks } from '../domain/patch.ts';
+import { buildPatchCommand } from './patch.ts';
 import { makeRedactor } from './redact.ts';
-import { storeTranscript } from './transcript.ts';
+import { storePatch, storeTranscript } from './transcript.ts';
 import type { Agent, AgentResult, InvocationOptions } from './types.ts';
 
 export interface RunAgentOptions extends InvocationOptions {
@@ -40,8 +40,12 @@ export interface AgentRun {
   /** The candidate patch (binary files dropped, redacted); null when it could not be extracted (see patchError). */
   patch: string | null;
   patchBytes: number | null;
-  /** Binary files the agent changed, left out of the patch. */
+  /** Binary files the agent changed, left out of the patch (redacted paths). */
   droppedBinaryFiles: string[];
+  /** The patch as stored beside the transcript (`<transcriptName>.patch.gz`); null when none, or over MAX_STORED_PATCH_BYTES. */
+  patchPath: string | null;
+  /** Wall time of the patch's extraction and storing; null when there was none (timeout, abort). */
+  extractionMs: number | null;
   /** Why there is no patch: the agent timed out or was aborted (container killed), or the extraction failed. */
   patchError: string | null;
   timedOut: boolean;
@@ -116,19 +120,25 @@ export async function runAgentInContainer(
   let patch: string | null = null;
   let patchError: string | null = null;
   let droppedBinaryFiles: string[] = [];
+  let patchPath: string | null = null;
+  let extractionMs: number | null = null;
   if (exec.timedOut || exec.aborted) {
     patchError = exec.timedOut ? 'agent timed out; container killed' : 'aborted; container killed';
   } else {
+    const t0 = performance.now();
     const cmd = buildPatchCommand(opts.baseCommit, opts.repoDir ?? inv.cwd);
     const pr = await runtime.exec(container, cmd, { timeoutMs: opts.patchTimeoutMs ?? 120_000 });
     if (pr.exitCode === 0) {
-      droppedBinaryFiles = listBinaryFiles(pr.stdout);
-      patch = redactor(stripBinaryHunks(pr.stdout));
+      const split = splitBinaryHunks(pr.stdout);
+      droppedBinaryFiles = split.dropped.map(redactor);
+      patch = redactor(split.patch);
+      patchPath = (await storePatch(opts.transcriptDir, opts.transcriptName, patch))?.path ?? null;
     } else {
       patchError = redactor(
         `patch extraction failed (exit ${String(pr.exitCode)}${pr.timedOut ? ', timed out' : ''}): ${tail(pr.stderr, 500).trim()}`,
       );
     }
+    extractionMs = performance.now() - t0;
   }
 
   return {
@@ -138,6 +148,8 @@ export async function runAgentInContainer(
     patch,
     patchBytes: patch === null ? null : Buffer.byteLength(patch, 'utf8'),
     droppedBinaryFiles,
+    patchPath,
+    extractionMs,
     patchError,
     timedOut: exec.timedOut,
     aborted: exec.aborted,

@@ -41,6 +41,31 @@ export const FINISHED_RUN_STATES: readonly RunState[] = ENDED_RUN_STATES.filter(
 export const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_creation'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
+/**
+ * The phases of an attempt whose wall time is kept, in the order they run: the task image (pulled when missing), the
+ * harness files, the agent container's start (tool volume, create, start), the agent's run (the CLI, its transcript
+ * stored and parsed), the candidate patch's extraction (and storing it), the agent container's removal, then grading:
+ * its container's start (create, start, files copied in), reset + patch apply + test files restored, the tests, the
+ * parse and results copied out, and the container's removal.
+ */
+export const ATTEMPT_PHASES = [
+  'image',
+  'harness',
+  'containerStart',
+  'agent',
+  'extraction',
+  'agentTeardown',
+  'gradingStart',
+  'gradingPrepare',
+  'tests',
+  'gradingResults',
+  'gradingTeardown',
+] as const;
+export type AttemptPhase = (typeof ATTEMPT_PHASES)[number];
+
+/** Wall time (whole ms) of each phase an attempt went through; a phase it did not reach is left out. */
+export type PhaseTimings = Partial<Record<AttemptPhase, number>>;
+
 /** One attempt of one task, as the runner or an import produces it (before it has a database id). */
 export interface AttemptInput {
   taskId: string;
@@ -61,6 +86,15 @@ export interface AttemptInput {
   patchBytes: number | null;
   transcriptPath: string | null;
   gradingLogPath: string | null;
+  /** Wall time of each phase (null: not recorded, as for imported attempts and those stored before migration 8). */
+  phaseTimings?: PhaseTimings | null;
+  /**
+   * The binary files the agent changed that its candidate patch leaves out (git apply takes text patches only), as
+   * git names them, redacted; [] when none; null when no patch was extracted (timeout, extraction failed) or not recorded.
+   */
+  droppedFiles?: string[] | null;
+  /** The stored candidate patch (gzip, beside the transcript); null when not kept (README, "What is kept of an attempt"). */
+  patchPath?: string | null;
   /** ISO 8601 instants. */
   startedAt: string;
   endedAt: string;

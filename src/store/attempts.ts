@@ -1,7 +1,7 @@
 /** Attempts: one row per (run, task, sample), and what the statistics, the budget and the API read of them. */
 import type Database from 'better-sqlite3';
 import type { AttemptFacts, TaskCount, TrackTotals } from '../domain/records.ts';
-import type { AttemptInput, AttemptRow, Outcome } from '../domain/types.ts';
+import type { AttemptInput, AttemptRow, Outcome, PhaseTimings } from '../domain/types.ts';
 import { isoOrNull } from '../domain/values.ts';
 import { ms } from './db.ts';
 import type { Tracks } from './tracks.ts';
@@ -10,7 +10,38 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
   input_tokens AS inputTokens, output_tokens AS outputTokens, cache_read_tokens AS cacheReadTokens,
   cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
   agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
-  transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt`;
+  transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt,
+  phase_timings AS phaseTimings, dropped_files AS droppedFiles, patch_path AS patchPath`;
+
+/** A row as SQLite returns it: instants as epoch ms, the JSON columns as text. */
+type RawAttempt = Omit<AttemptRow, 'startedAt' | 'endedAt' | 'phaseTimings' | 'droppedFiles'> & {
+  startedAt: number;
+  endedAt: number;
+  phaseTimings: string | null;
+  droppedFiles: string | null;
+};
+
+function toAttempt(r: RawAttempt): AttemptRow {
+  return {
+    ...r,
+    startedAt: isoOrNull(r.startedAt) as string,
+    endedAt: isoOrNull(r.endedAt) as string,
+    phaseTimings: parsedOr(r.phaseTimings, (v): v is PhaseTimings => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'number')),
+    droppedFiles: parsedOr(r.droppedFiles, (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string')),
+    patchPath: r.patchPath ?? null,
+  };
+}
+
+/** A JSON column's value; null when absent, or when the text is not JSON of that shape (a store edited by hand). */
+function parsedOr<T>(text: string | null, ok: (v: unknown) => v is T): T | null {
+  if (text === null) return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    return ok(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A finished run (the runs table as `r`), as the statistics windows and the latest finished end count runs: one that
@@ -34,10 +65,11 @@ export class Attempts {
   ) {
     this.insertStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
       reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
-      agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at)
+      agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at,
+      phase_timings, dropped_files, patch_path)
       VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
       @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @agentApiDurationMs, @gradingDurationMs,
-      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt)`);
+      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt, @phaseTimings, @droppedFiles, @patchPath)`);
   }
 
   /** Stores one attempt atomically; the (run, task, sample) triple is unique so a resumed run never doubles one. */
@@ -49,16 +81,29 @@ export class Attempts {
 
   /** Stores an attempt of a run whose track is known (an import, inside its transaction). */
   insertInto(runId: number, trackId: number, a: AttemptInput): number {
-    const res = this.insertStmt.run({ ...a, agentApiDurationMs: a.agentApiDurationMs ?? null, runId, trackId, startedAt: ms(a.startedAt), endedAt: ms(a.endedAt) });
+    const res = this.insertStmt.run({
+      ...a,
+      agentApiDurationMs: a.agentApiDurationMs ?? null,
+      phaseTimings: a.phaseTimings ? JSON.stringify(a.phaseTimings) : null,
+      droppedFiles: a.droppedFiles ? JSON.stringify(a.droppedFiles) : null,
+      patchPath: a.patchPath ?? null,
+      runId,
+      trackId,
+      startedAt: ms(a.startedAt),
+      endedAt: ms(a.endedAt),
+    });
     return Number(res.lastInsertRowid);
   }
 
   ofRun(runId: number): AttemptRow[] {
-    const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY id`).all(runId) as (Omit<AttemptRow, 'startedAt' | 'endedAt'> & {
-      startedAt: number;
-      endedAt: number;
-    })[];
-    return rows.map((r) => ({ ...r, startedAt: isoOrNull(r.startedAt) as string, endedAt: isoOrNull(r.endedAt) as string }));
+    const rows = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? ORDER BY id`).all(runId) as RawAttempt[];
+    return rows.map(toAttempt);
+  }
+
+  /** One attempt of a run, by its id; null when the run has no attempt with that id. */
+  ofRunById(runId: number, attemptId: number): AttemptRow | null {
+    const r = this.db.prepare(`SELECT ${ATTEMPT_COLUMNS} FROM attempts WHERE run_id = ? AND id = ?`).get(runId, attemptId) as RawAttempt | undefined;
+    return r ? toAttempt(r) : null;
   }
 
   /** The (task, sample) pairs a run has stored already. */

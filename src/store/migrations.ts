@@ -163,4 +163,14 @@ export const MIGRATIONS: Migration[] = [
     name: 'the share of an attempt\'s agent time spent on the model API (the CLI\'s duration_api_ms)',
     sql: `ALTER TABLE attempts ADD COLUMN agent_api_duration_ms INTEGER;`,
   },
+  {
+    version: 8,
+    name: 'what the agent did: each attempt\'s phase timings, the binary files dropped from its candidate patch, and the stored patch',
+    // All three NULL on older rows (and imported ones): not recorded.
+    sql: `
+      ALTER TABLE attempts ADD COLUMN phase_timings TEXT;
+      ALTER TABLE attempts ADD COLUMN dropped_files TEXT;
+      ALTER TABLE attempts ADD COLUMN patch_path TEXT;
+    `,
+  },
 ];

@@ -114,10 +114,14 @@ describe('the daemon', { timeout: 300_000 }, () => {
     const status = await runCli(['--config', cfg, 'status', '1', '--url', first.url], { env: { AGENTDRIFT_API_TOKEN: '' } });
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    const shown = /^run 1 of daemon-e2e running \(live\): (\d)\/6 attempts, pass so far (\d)\/(\d) \(\d+%\), cost \d+\.\d\d USD\n$/.exec(status.stdout);
+    const [head = '', ...attemptLines] = status.stdout.trimEnd().split('\n');
+    const shown = /^run 1 of daemon-e2e running \(live\): (\d)\/6 attempts, pass so far (\d)\/(\d) \(\d+%\), cost \d+\.\d\d USD$/.exec(head);
     expect(shown, status.stdout).not.toBeNull();
     expect(Number(shown![1])).toBeGreaterThanOrEqual(2);
     expect(Number(shown![2])).toBe(Number(shown![3]));
+    // Under it, each stored attempt with its phase times (the real engine's and CLI's).
+    expect(attemptLines.length, status.stdout).toBeGreaterThanOrEqual(Number(shown![1]));
+    for (const l of attemptLines) expect(l).toMatch(/^ {2}#\d+ \S+#\d resolved, \d+\.\d s: image \d+\.\d, harness \d+\.\d, container start \d+\.\d, agent \d+\.\d, extraction \d+\.\d, .*, grading teardown \d+\.\d$/);
     const metrics = await (await fetch(`${first.url}/metrics`)).text();
     expect(series(metrics, 'agentdrift_run_in_progress', { track: TRACK })).toBe(1);
     expect(series(metrics, 'agentdrift_run_progress_ratio', { track: TRACK })).toBeGreaterThan(0);
@@ -145,7 +149,10 @@ describe('the daemon', { timeout: 300_000 }, () => {
     const followed = await following;
     expect(followed.stderr).toBe('');
     expect(followed.code).toBe(0);
-    const lines = followed.stdout.trim().split('\n');
+    // The run's line at each change, and each attempt's line once (as it is stored).
+    const all = followed.stdout.trim().split('\n');
+    expect(all.filter((l) => l.startsWith('  #'))).toHaveLength(6);
+    const lines = all.filter((l) => !l.startsWith('  #'));
     expect(lines.length).toBeGreaterThan(1);
     expect(lines.slice(0, -1).every((l) => /^run 1 of daemon-e2e (interrupted|running \(live\)): [0-5]\/6 attempts/.test(l)), followed.stdout).toBe(true);
     expect(lines.at(-1)).toMatch(/^run 1 of daemon-e2e completed: 6\/6 attempts, pass so far 6\/6 \(100%\), cost \d+\.\d\d USD$/);
@@ -191,7 +198,7 @@ describe('the daemon', { timeout: 300_000 }, () => {
     // Following an ended run prints it once, saying how it ended.
     const ended = await runCli(['--config', cfg, 'status', '2', '--follow', '--url', d.url], { env });
     expect(ended.code).toBe(0);
-    expect(ended.stdout).toMatch(/^run 2 of daemon-e2e cancelled: [1-9]\/6 attempts, pass so far .*, cost \d+\.\d\d USD \(cancelled through the API\)\n$/);
+    expect(ended.stdout).toMatch(/^run 2 of daemon-e2e cancelled: [1-9]\/6 attempts, pass so far .*, cost \d+\.\d\d USD \(cancelled through the API\)\n( {2}#\d+ .*\n)+$/);
     const unknown = await runCli(['--config', cfg, 'status', '99', '--url', d.url], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('HTTP 404');

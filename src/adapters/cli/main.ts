@@ -10,7 +10,7 @@ import { logAgentCredentials } from '../../agent/credentials.ts';
 import { createLogger } from '../log.ts';
 import { ConfigError, loadConfig, trackNamed, UnknownTrackError } from '../../config/index.ts';
 import { ImportError } from '../../core/history/format.ts';
-import { FINISHED_RUN_STATES } from '../../domain/types.ts';
+import { ATTEMPT_PHASES, FINISHED_RUN_STATES, type AttemptPhase } from '../../domain/types.ts';
 import { exportHistory, importHistoryFile } from '../../core/history/import.ts';
 import { WINDOWS } from '../../core/figures/windows.ts';
 import { BaselineError, P0_RULE, p0Problem, type BaselineRequest } from '../../core/baselines/baseline.ts';
@@ -97,7 +97,7 @@ export function buildProgram(wiring: Wiring): Command {
 
   program
     .command('status')
-    .description('show a run as a running daemon sees it: state, attempts done of planned, pass so far, cost; --follow until it ends')
+    .description('show a run as a running daemon sees it: state, attempts done of planned, pass so far, cost, and each attempt\'s phase times and dropped binary files; --follow until it ends')
     .argument('<run-id>', 'the run to show')
     .option('-f, --follow', 'poll until the run has ended (completed, failed, cancelled, budget_exhausted; an interrupted run resumes), printing a line at each change')
     .option('--interval <seconds>', 'with --follow, seconds between polls', '2')
@@ -108,11 +108,18 @@ export function buildProgram(wiring: Wiring): Command {
       const interval = Number(o.interval);
       if (!(interval >= 0.05 && interval <= 3600)) throw new UsageError(`--interval: got ${JSON.stringify(o.interval)}; expected seconds between 0.05 and 3600`);
       let last = '';
+      const shown = new Set<number>();
       for (;;) {
         const run = (await callDaemon(cmd, o, 'GET', `/api/runs/${id}`, { tokenRequired: false })) as RunDetailBody;
         const line = statusLine(run);
         if (line !== last) console.log(line);
         last = line;
+        // Each attempt once, under the status line, as it is stored.
+        for (const a of run.attempts ?? []) {
+          if (shown.has(a.id)) continue;
+          shown.add(a.id);
+          console.log(attemptLine(a));
+        }
         if (!o.follow) return;
         // An interrupted run is not over: it resumes (when the daemon starts again, or at the track's next run).
         if ((FINISHED_RUN_STATES as readonly string[]).includes(run.state)) return;
@@ -341,6 +348,67 @@ interface RunDetailBody extends RunStatusBody {
   reason: string | null;
   progress: { done: number; total: number | null; resolved: number };
   summary: { infraErrors: number };
+  attempts?: AttemptStatusBody[];
+}
+
+/** What `status` shows of an attempt of GET /api/runs/:id. */
+export interface AttemptStatusBody {
+  id: number;
+  taskId: string;
+  sampleIndex: number;
+  outcome: string;
+  timings: Partial<Record<AttemptPhase, number | null>> | null;
+  droppedFiles: string[] | null;
+}
+
+const PHASE_LABELS: Record<AttemptPhase, string> = {
+  image: 'image',
+  harness: 'harness',
+  containerStart: 'container start',
+  agent: 'agent',
+  extraction: 'extraction',
+  agentTeardown: 'agent teardown',
+  gradingStart: 'grading start',
+  gradingPrepare: 'prepare',
+  tests: 'tests',
+  gradingResults: 'results',
+  gradingTeardown: 'grading teardown',
+};
+
+const isControl = (c: string) => {
+  const n = c.codePointAt(0) as number;
+  return n < 0x20 || (n >= 0x7f && n < 0xa0);
+};
+
+/** A name as a terminal can show it: one with control characters is printed quoted, each of them as \uXXXX. */
+function printable(s: string): string {
+  const chars = [...s];
+  if (!chars.some(isControl)) return s;
+  return `"${chars.map((c) => (isControl(c) ? `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}` : c === '"' || c === '\\' ? `\\${c}` : c)).join('')}"`;
+}
+
+/**
+ * One attempt under the status line: `  #12 task#0 resolved, 14.2 s: image 0.0, container start 0.6, agent 9.8, ...;
+ * 2 binary file(s) dropped: logo.png, data.bin` (seconds per phase, phases not reached left out).
+ */
+export function attemptLine(a: AttemptStatusBody): string {
+  const head = `  #${a.id} ${printable(a.taskId)}#${a.sampleIndex} ${a.outcome}`;
+  let text: string;
+  if (!a.timings) {
+    text = `${head}: phase times not recorded`;
+  } else {
+    const reached = ATTEMPT_PHASES.filter((p) => typeof a.timings?.[p] === 'number').map((p) => [p, a.timings?.[p] as number] as const);
+    const total = reached.reduce((s, [, ms]) => s + ms, 0);
+    const secs = (ms: number) => (ms / 1000).toFixed(1);
+    text = `${head}, ${secs(total)} s: ${reached.map(([p, ms]) => `${PHASE_LABELS[p]} ${secs(ms)}`).join(', ')}`;
+  }
+  const dropped = a.droppedFiles ?? [];
+  if (dropped.length) {
+    const MAX = 5;
+    const names = dropped.slice(0, MAX).map(printable).join(', ');
+    text += `; ${dropped.length} binary file(s) dropped: ${names}${dropped.length > MAX ? `, and ${dropped.length - MAX} more` : ''}`;
+  }
+  return text;
 }
 
 /** One line of `agentdrift status`: state, attempts stored of planned, pass so far (infra errors not counted), cost. */
@@ -354,12 +422,13 @@ export function statusLine(run: RunDetailBody): string {
 
 /** Phase timings of a run's attempts, summed, and the summary line `run` prints of them (mean seconds per attempt). */
 export function phaseTotals(): { add(t: AttemptTimings): void; line(): string | null } {
-  const sums: AttemptTimings = { imageMs: 0, harnessMs: 0, agentSetupMs: 0, agentMs: 0, agentTeardownMs: 0, gradeSetupMs: 0, testsMs: 0, gradeTeardownMs: 0 };
+  const sums: AttemptTimings = { imageMs: 0, harnessMs: 0, agentSetupMs: 0, agentMs: 0, extractionMs: 0, agentTeardownMs: 0, gradeSetupMs: 0, testsMs: 0, gradeTeardownMs: 0 };
   const names: [keyof AttemptTimings, string][] = [
     ['imageMs', 'image'],
     ['harnessMs', 'harness'],
     ['agentSetupMs', 'agent setup'],
     ['agentMs', 'agent'],
+    ['extractionMs', 'patch extraction'],
     ['agentTeardownMs', 'agent teardown'],
     ['gradeSetupMs', 'grading setup'],
     ['testsMs', 'tests'],

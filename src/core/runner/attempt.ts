@@ -17,7 +17,7 @@ import type { Config, TrackConfig } from '../../config/index.ts';
 import { imageReference, loadHarnessFiles, type HarnessSource, type Task } from '../../dataset/index.ts';
 import { attemptLabels, InfraError, KEEP_ALIVE, withInfraRetries, type ContainerRuntime } from '../../executor/runtime.ts';
 import { gradeAttempt, type GradeResult } from '../../grading/grade.ts';
-import type { AttemptInput } from '../../domain/types.ts';
+import { ATTEMPT_PHASES, type AttemptInput, type AttemptPhase, type PhaseTimings } from '../../domain/types.ts';
 import { imagePullReporter, type FetchProgress } from './fetch-progress.ts';
 
 export const TOOL_DIR = '/opt/agentdrift/bin';
@@ -57,12 +57,18 @@ export interface AttemptPlan {
   signal?: AbortSignal | undefined;
 }
 
-/** Phase timings (ms) of agentdrift's own work, for the overhead benchmark. */
+/**
+ * Phase timings (ms) of agentdrift's own work, for the overhead benchmark (and `agentdrift run`'s summary line). The
+ * attempt record keeps the finer {@link PhaseTimings} (`phaseTimings`).
+ */
 export interface AttemptTimings {
   imageMs: number;
   harnessMs: number;
   agentSetupMs: number;
+  /** The agent CLI's run, its transcript stored and parsed (not the patch extraction). */
   agentMs: number;
+  /** The candidate patch's extraction in the agent container, and storing it. */
+  extractionMs: number;
   agentTeardownMs: number;
   gradeSetupMs: number;
   testsMs: number;
@@ -92,7 +98,10 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
   const { runtime, config } = deps;
   const { task, track } = plan;
   const startedAt = new Date();
-  const timings: AttemptTimings = { imageMs: 0, harnessMs: 0, agentSetupMs: 0, agentMs: 0, agentTeardownMs: 0, gradeSetupMs: 0, testsMs: 0, gradeTeardownMs: 0 };
+  const timings: AttemptTimings = { imageMs: 0, harnessMs: 0, agentSetupMs: 0, agentMs: 0, extractionMs: 0, agentTeardownMs: 0, gradeSetupMs: 0, testsMs: 0, gradeTeardownMs: 0 };
+  // The phases the attempt went through, in whole ms, for its record.
+  const phases: PhaseTimings = {};
+  const took = (phase: AttemptPhase, ms: number) => void (phases[phase] = Math.max(0, Math.round(ms)));
   const base: Omit<AttemptInput, 'outcome' | 'reason' | 'endedAt'> = {
     taskId: task.instanceId,
     sampleIndex: plan.sample,
@@ -111,7 +120,7 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
     startedAt: startedAt.toISOString(),
   };
   const finish = (outcome: AttemptInput['outcome'], reason: string | null, extra: Partial<AttemptInput> = {}, reported: { v: string | null; m: string | null } = { v: null, m: null }): AttemptOutcome => ({
-    attempt: { ...base, ...extra, outcome, reason, endedAt: new Date().toISOString() },
+    attempt: { ...base, ...extra, phaseTimings: orderedPhases(phases), outcome, reason, endedAt: new Date().toISOString() },
     agentVersion: reported.v,
     modelId: reported.m,
     timings,
@@ -129,6 +138,7 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
     if (got === 'pulled') deps.onImagePulled?.(image);
     pull.finish();
     timings.imageMs = performance.now() - t;
+    took('image', timings.imageMs);
     t = performance.now();
     let files;
     try {
@@ -137,13 +147,19 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
       return finish('infra_error', `harness files: ${(e as Error).message}`);
     }
     timings.harnessMs = performance.now() - t;
+    took('harness', timings.harnessMs);
 
     let patch: string;
     let agentRun: AgentRun | null = null;
     if (plan.oracle) {
       patch = task.patch;
     } else {
-      agentRun = await withInfraRetries((n) => agentAttempt(deps, plan, image, labels, limits, timings, n), retries, { onRetry });
+      // A retry's phases replace those of the try whose infrastructure failed.
+      const fresh = (n: number) => {
+        for (const k of ['containerStart', 'agent', 'extraction', 'agentTeardown'] as const) delete phases[k];
+        return agentAttempt(deps, plan, image, labels, limits, timings, took, n);
+      };
+      agentRun = await withInfraRetries(fresh, retries, { onRetry });
       if (agentRun.aborted) throw new AttemptAborted();
       const r = agentRun.result;
       const usage: Partial<AttemptInput> = {
@@ -160,6 +176,9 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
         agentApiDurationMs: r.durationApiMs === null ? null : Math.round(r.durationApiMs),
         patchBytes: agentRun.patchBytes,
         transcriptPath: agentRun.transcriptPath,
+        // What git apply cannot take, left out of the patch; unknown when no patch was extracted.
+        droppedFiles: agentRun.patch === null ? null : agentRun.droppedBinaryFiles,
+        patchPath: agentRun.patchPath,
       };
       const reported = { v: r.cliVersion, m: r.model };
       if (agentRun.timedOut) return finish('timeout', `agent ran past ${track.limits.timeoutSeconds} s; container killed`, usage, reported);
@@ -187,6 +206,11 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
     timings.gradeSetupMs = g.timings.createMs + g.timings.startMs + g.timings.copyInMs + (g.timings.prepareMs ?? 0) + (g.timings.parseMs ?? 0) + g.timings.copyOutMs;
     timings.testsMs = g.timings.testsMs ?? g.timings.scriptMs;
     timings.gradeTeardownMs = g.timings.removeMs;
+    took('gradingStart', g.timings.createMs + g.timings.startMs + g.timings.copyInMs);
+    if (g.timings.prepareMs !== null) took('gradingPrepare', g.timings.prepareMs);
+    took('tests', timings.testsMs);
+    took('gradingResults', (g.timings.parseMs ?? 0) + g.timings.copyOutMs);
+    took('gradingTeardown', g.timings.removeMs);
     const logPath = storeGradingLog(config.dataDir, track.name, plan.logFolder ?? String(plan.runId), task.instanceId, plan.sample, g);
     const reported = { v: agentRun?.result.cliVersion ?? null, m: agentRun?.result.model ?? null };
     return finish(g.outcome, g.reason, { gradingDurationMs: Math.round(g.durationMs), gradingLogPath: logPath, patchBytes: Buffer.byteLength(patch) }, reported);
@@ -205,6 +229,7 @@ async function agentAttempt(
   labels: Record<string, string>,
   limits: { cpus: number; memoryBytes: number; pidsLimit: number },
   timings: AttemptTimings,
+  took: (phase: AttemptPhase, ms: number) => void,
   retry: number,
 ): Promise<AgentRun> {
   const { runtime, config, agent } = deps;
@@ -227,6 +252,7 @@ async function agentAttempt(
   try {
     await runtime.start(container);
     timings.agentSetupMs = performance.now() - t;
+    took('containerStart', timings.agentSetupMs);
     t = performance.now();
     const budget = Math.min(track.limits.maxBudgetUsd, track.budget.perAttemptUsd ?? Infinity);
     const run = await runAgentInContainer(runtime, container, agent, {
@@ -245,13 +271,22 @@ async function agentAttempt(
       transcriptName: `${task.instanceId}-${plan.sample}${retry ? `-retry${retry}` : ''}`,
       ...(plan.signal ? { signal: plan.signal } : {}),
     });
-    timings.agentMs = performance.now() - t;
+    timings.extractionMs = run.extractionMs ?? 0;
+    timings.agentMs = performance.now() - t - timings.extractionMs;
+    took('agent', timings.agentMs);
+    if (run.extractionMs !== null) took('extraction', run.extractionMs);
     return run;
   } finally {
     t = performance.now();
     await runtime.remove(container, { force: true }).catch((e: Error) => deps.log.warn({ err: e.message }, 'could not remove the agent container'));
     timings.agentTeardownMs = performance.now() - t;
+    took('agentTeardown', timings.agentTeardownMs);
   }
+}
+
+/** The phases in the order they run (ATTEMPT_PHASES), so a stored record reads in that order. */
+function orderedPhases(p: PhaseTimings): PhaseTimings {
+  return Object.fromEntries(ATTEMPT_PHASES.filter((k) => p[k] !== undefined).map((k) => [k, p[k]]));
 }
 
 function storeGradingLog(dataDir: string, track: string, folder: string, taskId: string, sample: number, g: GradeResult): string {
