@@ -3,8 +3,10 @@
  * and the errors every part of the room throws. Pure declarations, no I/O.
  */
 
-export const LANGUAGES = ['python', 'go', 'js', 'ts'] as const;
-export type Language = (typeof LANGUAGES)[number];
+import type { Language } from '../domain/types.ts';
+
+// One list of languages: the store's CHECK, the import format and the breakdown's groups use the same (domain/types.ts).
+export { LANGUAGES, type Language } from '../domain/types.ts';
 
 /** One SWE-Bench-Pro task, parsed strictly from one dataset row. */
 export interface Task {

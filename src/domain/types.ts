@@ -38,6 +38,14 @@ export const ENDED_RUN_STATES: readonly EndedRunState[] = RUN_STATES.filter((s):
 /** The states after which a run never changes again: the ended states but `interrupted`, which resumes. */
 export const FINISHED_RUN_STATES: readonly RunState[] = ENDED_RUN_STATES.filter((s) => s !== 'interrupted');
 
+/** The languages of the suite's tasks (SWE-Bench-Pro's `repo_language`): a bounded set, one `group` label value each. */
+export const LANGUAGES = ['python', 'go', 'js', 'ts'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** A task's repository, `owner/name` as the dataset spells it (at most 200 characters). */
+export const REPOSITORY_PATTERN = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+export const REPOSITORY_MAX_LENGTH = 200;
+
 export const TOKEN_TYPES = ['input', 'output', 'cache_read', 'cache_creation'] as const;
 export type TokenType = (typeof TOKEN_TYPES)[number];
 
@@ -95,6 +103,12 @@ export interface AttemptInput {
   droppedFiles?: string[] | null;
   /** The stored candidate patch (gzip, beside the transcript); null when not kept (README, "What is kept of an attempt"). */
   patchPath?: string | null;
+  /**
+   * The task's repository (`owner/name`) and language, from the frozen suite's task (or an imported attempt); null
+   * when not known (attempts stored before migration 11, imported ones without them): grouped as `unknown`.
+   */
+  repository?: string | null;
+  language?: Language | null;
   /** ISO 8601 instants. */
   startedAt: string;
   endedAt: string;

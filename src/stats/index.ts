@@ -63,3 +63,4 @@ export {
 } from './windows.ts';
 export { createRng, sampleBeta, type Rng } from './rng.ts';
 export { UNIFORM_PRIOR, betaBinomialLogLik, fitBetaPrior, priorPosterior, type BetaPrior, type PriorPosterior } from './prior.ts';
+export { evaluateGroups, restrictBaseline, type GroupOptions, type GroupResult, type GroupTally } from './groups.ts';

@@ -1,7 +1,7 @@
 /** Attempts: one row per (run, task, sample), and what the statistics, the budget and the API read of them. */
 import type Database from 'better-sqlite3';
 import type { AttemptFacts, TaskCount, TrackTotals } from '../domain/records.ts';
-import type { AttemptInput, AttemptRow, Outcome, PhaseTimings } from '../domain/types.ts';
+import type { AttemptInput, AttemptRow, Language, Outcome, PhaseTimings } from '../domain/types.ts';
 import { isoOrNull } from '../domain/values.ts';
 import { ms } from './db.ts';
 import type { Tracks } from './tracks.ts';
@@ -11,7 +11,7 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
   cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
   agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
   transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt,
-  phase_timings AS phaseTimings, dropped_files AS droppedFiles, patch_path AS patchPath`;
+  phase_timings AS phaseTimings, dropped_files AS droppedFiles, patch_path AS patchPath, repository, language`;
 
 /** A row as SQLite returns it: instants as epoch ms, the JSON columns as text. */
 type RawAttempt = Omit<AttemptRow, 'startedAt' | 'endedAt' | 'phaseTimings' | 'droppedFiles'> & {
@@ -29,6 +29,8 @@ function toAttempt(r: RawAttempt): AttemptRow {
     phaseTimings: parsedOr(r.phaseTimings, (v): v is PhaseTimings => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'number')),
     droppedFiles: parsedOr(r.droppedFiles, (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string')),
     patchPath: r.patchPath ?? null,
+    repository: r.repository ?? null,
+    language: r.language ?? null,
   };
 }
 
@@ -66,10 +68,10 @@ export class Attempts {
     this.insertStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
       reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
       agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at,
-      phase_timings, dropped_files, patch_path)
+      phase_timings, dropped_files, patch_path, repository, language)
       VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
       @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @agentApiDurationMs, @gradingDurationMs,
-      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt, @phaseTimings, @droppedFiles, @patchPath)`);
+      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt, @phaseTimings, @droppedFiles, @patchPath, @repository, @language)`);
   }
 
   /** Stores one attempt atomically; the (run, task, sample) triple is unique so a resumed run never doubles one. */
@@ -87,6 +89,8 @@ export class Attempts {
       phaseTimings: a.phaseTimings ? JSON.stringify(a.phaseTimings) : null,
       droppedFiles: a.droppedFiles ? JSON.stringify(a.droppedFiles) : null,
       patchPath: a.patchPath ?? null,
+      repository: a.repository ?? null,
+      language: a.language ?? null,
       runId,
       trackId,
       startedAt: ms(a.startedAt),
@@ -133,6 +137,27 @@ export class Attempts {
         WHERE a.run_id IN (SELECT r.id FROM runs r WHERE r.track_id = ? AND r.started_at >= ? AND ${FINISHED_RUN})
         ORDER BY a.ended_at, a.id`)
       .all(id, startedFromMs) as AttemptFacts[];
+  }
+
+  /**
+   * Each given task's repository and language, as its latest stored attempt that names one stored them (from the frozen
+   * suite's task, or an import); a task no attempt names one of is left out of that map (the breakdown's `unknown`).
+   * One index lookup per task and column (attempts_by_track_task), however long the history.
+   */
+  taskGroups(track: string, taskIds: Iterable<string>): { repository: Map<string, string>; language: Map<string, Language> } {
+    const id = this.tracks.id(track);
+    const latest = (column: 'repository' | 'language') =>
+      this.db.prepare(`SELECT ${column} AS value FROM attempts WHERE track_id = ? AND task_id = ? AND ${column} IS NOT NULL ORDER BY id DESC LIMIT 1`);
+    const repository = latest('repository');
+    const language = latest('language');
+    const out = { repository: new Map<string, string>(), language: new Map<string, Language>() };
+    for (const taskId of taskIds) {
+      const r = repository.get(id, taskId) as { value: string } | undefined;
+      if (r) out.repository.set(taskId, r.value);
+      const l = language.get(id, taskId) as { value: Language } | undefined;
+      if (l) out.language.set(taskId, l.value);
+    }
+    return out;
   }
 
   /** Counted attempts (infra errors left out) that ended after `fromMs`, in time order, streamed from the database. */

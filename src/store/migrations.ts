@@ -2,7 +2,7 @@
  * Versioned schema migrations. Append only: a released migration is never edited, a change is a new entry.
  * Instants are stored as integer milliseconds since the epoch (UTC) so that window queries are index range scans.
  */
-import { OUTCOMES, RUN_STATES } from '../domain/types.ts';
+import { LANGUAGES, OUTCOMES, RUN_STATES } from '../domain/types.ts';
 
 const list = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
 
@@ -171,6 +171,17 @@ export const MIGRATIONS: Migration[] = [
       ALTER TABLE attempts ADD COLUMN phase_timings TEXT;
       ALTER TABLE attempts ADD COLUMN dropped_files TEXT;
       ALTER TABLE attempts ADD COLUMN patch_path TEXT;
+    `,
+  },
+  {
+    version: 11,
+    name: 'each attempt\'s task repository and language (from the frozen suite\'s task, or the imported attempt), for the breakdown by group',
+    // NULL on older rows and on imported attempts without them: grouped as `unknown`. The index finds a task's latest
+    // attempt that names them without a scan of the track's history.
+    sql: `
+      ALTER TABLE attempts ADD COLUMN repository TEXT;
+      ALTER TABLE attempts ADD COLUMN language TEXT CHECK (language IS NULL OR language IN (${list(LANGUAGES)}));
+      CREATE INDEX attempts_by_track_task ON attempts (track_id, task_id);
     `,
   },
 ];

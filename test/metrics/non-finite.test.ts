@@ -55,6 +55,7 @@ function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']
     lastSuccessMs: null,
     regression: { baseline: null, windows: [], cusum: null, usage: [] },
     tasks: { suiteFrozen: false, baseline: null, flipRule: { solvedRate: 0.8, failingRate: 0.2, minReferenceTrials: 5, minWindowAttempts: 2 }, tasks: [] },
+    breakdown: [],
   };
 }
 

@@ -17,6 +17,7 @@ import controlRoutes from './routes/control.ts';
 import runRoutes from './routes/runs.ts';
 import type { RunControl } from '../../core/scheduler/scheduler.ts';
 import trackRoutes from './routes/tracks.ts';
+import breakdownRoutes from './routes/breakdown.ts';
 import taskRoutes from './routes/tasks.ts';
 import { errorBody, jsonSchema } from './schema.ts';
 import { registerJsonParser, RequestValidationError, zodValidatorCompiler } from './validation.ts';
@@ -74,6 +75,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(healthRoutes, { ctx });
   await fastify.register(trackRoutes, { ctx });
+  await fastify.register(breakdownRoutes, { ctx });
   await fastify.register(taskRoutes, { ctx });
   await fastify.register(runRoutes, { ctx, ...(opts.control ? { control: opts.control } : {}) });
   await fastify.register(controlRoutes, { ctx, ...(opts.control ? { control: opts.control } : {}) });

@@ -107,6 +107,15 @@ export class MetricsExporter {
     this.gauge('agentdrift_cusum_threshold', 'CUSUM threshold h (simulated: mean days to a false signal >= the horizon).', ['track']);
     this.gauge('agentdrift_usage_ratio', 'Geometric-mean ratio of the window to the baseline median, per task.', ['track', 'window', 'metric']);
     this.gauge('agentdrift_usage_regression_significant', '1 when usage went up significantly (Holm) and beyond the practical ratio.', ['track', 'window', 'metric']);
+    // The breakdown by language and by repository (docs/metrics.md): for diagnosis and warnings, never for paging.
+    const twg = ['track', 'window', 'dimension', 'group'];
+    this.gauge('agentdrift_group_attempts', 'Counted attempts of the group\'s tasks in the window (those the window test uses).', twg);
+    this.gauge('agentdrift_group_pass_rate', 'Resolved / attempts of the group\'s tasks in the window.', twg);
+    this.gauge('agentdrift_group_pass_rate_lower', 'Lower bound of the Wilson score interval of the group\'s pass rate.', twg);
+    this.gauge('agentdrift_group_pass_rate_upper', 'Upper bound of the Wilson score interval of the group\'s pass rate.', twg);
+    this.gauge('agentdrift_group_change', 'Group pass rate minus the group\'s reference rate (pooled baseline rate of its tasks, or p0): negative is worse.', twg);
+    this.gauge('agentdrift_group_p_value', 'One-sided p of the window test on the group\'s tasks, Holm-adjusted across the groups of the dimension.', twg);
+    this.gauge('agentdrift_group_significant', '1 when the group\'s Holm-adjusted p is below statistics.alpha.', twg);
     if (this.perTaskSeries) {
       const tt = ['track', 'task'];
       const ttw = ['track', 'task', 'window'];
@@ -239,6 +248,16 @@ export class MetricsExporter {
       }
     }
     this.applyTasks(s, set);
+    for (const g of s.breakdown) {
+      const l = { track, window: g.window, dimension: g.dimension, group: g.group };
+      set('agentdrift_group_attempts', l, g.n);
+      setIf('agentdrift_group_pass_rate', l, g.estimate);
+      setIf('agentdrift_group_pass_rate_lower', l, g.lower);
+      setIf('agentdrift_group_pass_rate_upper', l, g.upper);
+      setIf('agentdrift_group_change', l, g.change);
+      setIf('agentdrift_group_p_value', l, g.pAdjusted);
+      if (g.method !== 'none') set('agentdrift_group_significant', l, g.significant ? 1 : 0);
+    }
     const secs = (v: number | null) => (v === null ? null : v / 1000);
     setIf('agentdrift_last_run_timestamp_seconds', { track }, secs(s.lastRunMs));
     setIf('agentdrift_last_success_timestamp_seconds', { track }, secs(s.lastSuccessMs));

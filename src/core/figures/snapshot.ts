@@ -11,6 +11,7 @@ import type { TrackTotals } from '../../domain/records.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
 import { lastWindowDay, selectWindows, summarizeWindow, windowsStartMs, type WindowSummary } from './windows.ts';
 import { computeTaskHistory, type TaskHistory } from './tasks.ts';
+import { breakdownTaskIds, computeBreakdown, type GroupFigures } from './groups.ts';
 
 export interface TrackSnapshot {
   track: string;
@@ -29,6 +30,8 @@ export interface TrackSnapshot {
   regression: RegressionFigures;
   /** Every task's latest outcome, reference and window figures (tasks.ts). */
   tasks: TaskHistory;
+  /** Each window by language and by repository of its tasks, against the baseline (groups.ts). */
+  breakdown: GroupFigures[];
 }
 
 export interface SnapshotOptions {
@@ -75,6 +78,12 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     lastSuccessMs: lastSuccess?.endedAt ? Date.parse(lastSuccess.endedAt) : null,
     regression,
     tasks,
+    breakdown: computeBreakdown({
+      selections,
+      baseline: regression.baseline,
+      groups: store.attempts.taskGroups(track.name, breakdownTaskIds(selections, regression.baseline)),
+      statistics: opts.statistics,
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { InputError, describeIssue } from '../../domain/issues.ts';
-import { OUTCOMES, type AttemptInput, type AttemptRow, type RunRow } from '../../domain/types.ts';
+import { LANGUAGES, OUTCOMES, REPOSITORY_MAX_LENGTH, REPOSITORY_PATTERN, type AttemptInput, type AttemptRow, type RunRow } from '../../domain/types.ts';
 import type { ImportedRun } from '../../domain/records.ts';
 
 export const HISTORY_FORMAT = 'agentdrift-history/1';
@@ -53,6 +53,13 @@ const costUsd = bounded(IMPORT_LIMITS.costUsd, 'number', ' (USD per attempt)');
 const durationMs = bounded(IMPORT_LIMITS.durationMs, 'number', ' (ms, a week)');
 const sampleIndex = bounded(IMPORT_LIMITS.sampleIndex);
 const optionalMs = durationMs.nullable().default(null);
+/**
+ * The task's repository and language (the breakdown's groups): each a bounded value, so the `group` label stays
+ * bounded; absent or null when not known (grouped as `unknown`).
+ */
+const repositoryMessage = `expected a repository as owner/name (letters, digits, '.', '_', '-'; at most ${REPOSITORY_MAX_LENGTH} characters), or null when not known`;
+const repository = z.string().max(REPOSITORY_MAX_LENGTH, { message: repositoryMessage }).regex(REPOSITORY_PATTERN, { message: repositoryMessage });
+const language = z.enum(LANGUAGES, { message: `expected one of ${LANGUAGES.join(', ')} (the suite's languages), or null when not known` });
 
 /** "ends more than 5 minutes after now": the message of an instant in the future. */
 function futureMessage(nowMs: number): string {
@@ -75,6 +82,8 @@ const attemptSchema = z.strictObject({
   agentApiDurationMs: optionalMs,
   gradingDurationMs: optionalMs,
   patchBytes: bounded(IMPORT_LIMITS.patchBytes).nullable().default(null),
+  repository: repository.nullable().default(null),
+  language: language.nullable().default(null),
   startedAt: instant.optional(),
   endedAt: instant.optional(),
 });
@@ -475,6 +484,9 @@ export function toHistoryDocument(
         ...(a.agentApiDurationMs != null ? { agentApiDurationMs: a.agentApiDurationMs } : {}),
         gradingDurationMs: a.gradingDurationMs,
         patchBytes: a.patchBytes,
+        // Only when known, as agentApiDurationMs.
+        ...(a.repository != null ? { repository: a.repository } : {}),
+        ...(a.language != null ? { language: a.language } : {}),
         startedAt: a.startedAt,
         endedAt: a.endedAt,
       })),

@@ -105,6 +105,9 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
   const base: Omit<AttemptInput, 'outcome' | 'reason' | 'endedAt'> = {
     taskId: task.instanceId,
     sampleIndex: plan.sample,
+    // From the frozen suite's task: what the breakdown by repository and language groups the attempt under.
+    repository: task.repo,
+    language: task.language,
     inputTokens: 0,
     outputTokens: 0,
     cacheReadTokens: 0,
