@@ -13,6 +13,7 @@ export const ALERT_NAMES = [
   'AgentDriftPassRateRegression',
   'AgentDriftPassRateDrop',
   'AgentDriftUsageRegression',
+  'AgentDriftBehaviourChange',
   'AgentDriftRunMissed',
   'AgentDriftInfraErrors',
   'AgentDriftDown',
@@ -26,6 +27,7 @@ const DEFAULT_FOR: Record<AlertName, string> = {
   AgentDriftPassRateRegression: '5m',
   AgentDriftPassRateDrop: '5m',
   AgentDriftUsageRegression: '5m',
+  AgentDriftBehaviourChange: '5m',
   AgentDriftRunMissed: '5m',
   AgentDriftInfraErrors: '5m',
   AgentDriftDown: '5m',
@@ -96,7 +98,7 @@ export const monitoringConfigSchema = z
       .prefault({}),
     /** `for:` of each alert: how long its condition must hold before it fires. */
     for: forSchema,
-    /** `keep_firing_for:` of the three regression alerts (they keep firing across an outage of agentdrift). */
+    /** `keep_firing_for:` of the regression alerts (pass rate, window drop, usage, behaviour) (they keep firing across an outage of agentdrift). */
     keepFiringFor: duration().default('1h'),
     /** Settings of the generated Grafana dashboards. */
     dashboards: z

@@ -106,6 +106,11 @@ function sections(c: MonitoringConfig): Section[] {
               '{{ . | first | value | humanizePercentage }}{{ end }},',
             'last 7 days {{ with printf "agentdrift_pass_rate{track=%q,window=\\"7d\\"}" $labels.track | query }}' +
               '{{ . | first | value | humanizePercentage }}{{ end }}).',
+            'Fell most in the last 7 days:',
+            'language {{ with printf "bottomk(1, 100 * agentdrift_group_change{track=%q,window=\\"7d\\",dimension=\\"language\\"} < 0)" $labels.track | query }}' +
+              '{{ . | first | label "group" }} ({{ . | first | value | printf "%+.1f" }} points against its reference){{ else }}none (no language fell){{ end }},',
+            'repository {{ with printf "bottomk(1, 100 * agentdrift_group_change{track=%q,window=\\"7d\\",dimension=\\"repository\\"} < 0)" $labels.track | query }}' +
+              '{{ . | first | label "group" }} ({{ . | first | value | printf "%+.1f" }} points){{ else }}none (no repository fell){{ end }}.',
           ],
         },
         {
@@ -136,6 +141,28 @@ function sections(c: MonitoringConfig): Section[] {
             '{{ with printf "agentdrift_usage_ratio{track=%q,window=%q,metric=%q}" $labels.track $labels.window $labels.metric | query }}' +
               '{{ . | first | value | printf "%.2f" }}{{ end }}',
             'times its baseline median, significantly after Holm and above the practical threshold.',
+          ],
+        },
+        {
+          alert: 'AgentDriftBehaviourChange',
+          expr: 'agentdrift_behaviour_change_significant{window=~"7d|30d"} == 1',
+          keepFiringFor: true,
+          severity: 'warning',
+          summary: '{{ $labels.metric }} of track {{ $labels.track }} changed over {{ $labels.window }}',
+          description: [
+            'Over the {{ $labels.window }} window, {{ $labels.metric }} of track {{ $labels.track }} averages',
+            '{{ with printf "agentdrift_behaviour_mean{track=%q,window=%q,metric=%q}" $labels.track $labels.window $labels.metric | query }}' +
+              '{{ . | first | value | printf "%.2f" }}{{ end }}',
+            'per attempt against',
+            '{{ with printf "agentdrift_behaviour_reference_mean{track=%q,metric=%q}" $labels.track $labels.metric | query }}' +
+              '{{ . | first | value | printf "%.2f" }}{{ end }}',
+            'in the reference period (per-task ratio',
+            '{{ with printf "agentdrift_behaviour_ratio{track=%q,window=%q,metric=%q}" $labels.track $labels.window $labels.metric | query }}' +
+              '{{ . | first | value | printf "%.2f" }}{{ end }},',
+            'Holm-adjusted p',
+            '{{ with printf "agentdrift_behaviour_p_value_adjusted{track=%q,window=%q,metric=%q}" $labels.track $labels.window $labels.metric | query }}' +
+              '{{ . | first | value | printf "%.2g" }}{{ end }}):',
+            'the agent works differently, beyond chance and the practical threshold. A warning, never a page.',
           ],
         },
         {

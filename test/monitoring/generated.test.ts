@@ -114,7 +114,7 @@ describe('a custom configuration (test/monitoring/fixtures/custom-config.json)',
     expect(built.status, built.out).toBe(0);
     const r = run('promtool', ['check', 'rules', join(out, RULES_FILE)]);
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toContain('SUCCESS: 15 rules found');
+    expect(r.out).toContain('SUCCESS: 16 rules found');
   });
 
   it('passes its promtool unit tests (fixtures/custom-config.test.yml), which fail against the default rules', () => {

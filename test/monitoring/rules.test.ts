@@ -21,6 +21,7 @@ const REQUIRED: Record<string, string> = {
   AgentDriftPassRateRegression: 'critical',
   AgentDriftPassRateDrop: 'warning',
   AgentDriftUsageRegression: 'warning',
+  AgentDriftBehaviourChange: 'warning',
   AgentDriftRunMissed: 'warning',
   AgentDriftInfraErrors: 'warning',
   AgentDriftDown: 'critical',
@@ -96,7 +97,7 @@ describe('every alert', () => {
   });
 
   it('the regression alerts keep firing across an outage of agentdrift', () => {
-    for (const name of ['AgentDriftPassRateRegression', 'AgentDriftPassRateDrop', 'AgentDriftUsageRegression']) {
+    for (const name of ['AgentDriftPassRateRegression', 'AgentDriftPassRateDrop', 'AgentDriftUsageRegression', 'AgentDriftBehaviourChange']) {
       expect(alerts.find((a) => a.alert === name)?.keep_firing_for).toBe('1h');
     }
   });
