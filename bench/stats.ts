@@ -1,5 +1,9 @@
 /**
- * Detector operating figures (issue 3, item 6), from a seeded simulation.
+ * Detector operating figures, from a seeded simulation. Two reports:
+ * - with `--profile FILE` (issue 14 part 1; `npm run bench stats -- --profile bench/profiles/swe-bench-pro-like.json`):
+ *   the paging detector on suites drawn from pools of tasks, see bench/stats-profiles.ts and bench/detector.ts;
+ * - without options, the comparison of rules below (issue 3, item 6).
+ *
  *
  * World: 50 tasks run once a day. Each replicate draws the tasks' true pass probabilities from Beta(1.1, 0.9)
  * (mean 0.55, strongly heterogeneous, as SWE-Bench-style tasks are: many nearly always or nearly never solved).
@@ -37,6 +41,8 @@ import {
   type Rng,
   type TaskCount,
 } from '../src/stats/index.ts';
+import { UsageError, benchStatsProfiles, parseStatsArgs } from './stats-profiles.ts';
+import { logitDrop } from './suites.ts';
 
 const TASKS = 50;
 const BASELINE_DAYS = 14;
@@ -69,23 +75,7 @@ interface DayAlarms {
   peer: boolean;
 }
 
-const logit = (p: number): number => Math.log(p / (1 - p));
-const expit = (x: number): number => 1 / (1 + Math.exp(-x));
 const mean = (xs: readonly number[]): number => xs.reduce((a, v) => a + v, 0) / xs.length;
-
-/** Task probabilities after a logit shift calibrated (bisection) so that the mean falls by `points`. */
-function dropped(probs: readonly number[], points: number): number[] {
-  const base = mean(probs);
-  const shifted = (delta: number): number[] => probs.map((p) => expit(logit(p) - delta));
-  let lo = 0;
-  let hi = 30;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (base - mean(shifted(mid)) < points) lo = mid;
-    else hi = mid;
-  }
-  return shifted(hi);
-}
 
 function makeReplicate(rng: Rng, seed: number, betaA = BETA_A, betaB = BETA_B): Replicate {
   const probs = Array.from({ length: TASKS }, () => sampleBeta(rng, betaA, betaB));
@@ -273,7 +263,14 @@ function cusumBaselineSpread(rng: Rng, tracks: number, years: number, betaA: num
 
 const fmtDays = (d: number): string => (Number.isFinite(d) ? String(d) : `>${FOLLOW_UP}`);
 
-export async function benchStats(): Promise<void> {
+/** `npm run bench stats [-- options]`: the profile report when options are given (bench/stats-profiles.ts), else the rules'. */
+export async function benchStats(args: readonly string[] = []): Promise<void> {
+  if (args.length > 0) {
+    const opts = parseStatsArgs(args);
+    if (opts.profiles.length === 0) throw new UsageError('give at least one --profile FILE (bench/profiles/*.json ships three)');
+    await benchStatsProfiles(opts);
+    return;
+  }
   const started = performance.now();
   const rng = createRng(SEED);
   const episodes: Record<Rule, number> = { page: 0, warn: 0, peer: 0 };
@@ -303,7 +300,7 @@ export async function benchStats(): Promise<void> {
     });
     // drops
     DROPS.forEach((points, di) => {
-      const after = dropped(rep.probs, points);
+      const after = logitDrop(rep.probs, points);
       for (let run = 0; run < DROP_RUNS_PER_REPLICATE; run++) {
         const first: Record<Rule, number> = { page: Infinity, warn: Infinity, peer: Infinity };
         simulate(
@@ -404,5 +401,5 @@ export async function benchStats(): Promise<void> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  await benchStats();
+  await benchStats(process.argv.slice(2));
 }
