@@ -518,7 +518,6 @@ export class MemoryRuntime implements ContainerRuntime {
           const s = await stat(f.sourcePath);
           if (!s.isFile()) throw new Error('not a regular file');
           stats.set(f.sourcePath, { size: s.size, mtimeMs: s.mtimeMs });
-          contents.set(f.sourcePath, await readFile(f.sourcePath));
         } catch (e) {
           throw new InfraError('volume_failed', `tool volume ${name}: cannot read ${f.sourcePath}: ${(e as Error).message}`, { cause: e });
         }
@@ -540,6 +539,15 @@ export class MemoryRuntime implements ContainerRuntime {
     }
     if (!this.images.has(normalizeRef(options.helperImage))) {
       throw new InfraError('image_missing', `creating a container: image ${options.helperImage} is not present (No such image: ${options.helperImage})`);
+    }
+    // The sources are read only to fill (a CLI binary is hundreds of MB; an up-to-date volume is left as it is).
+    for (const f of Object.values(files)) {
+      if (!('sourcePath' in f) || contents.has(f.sourcePath)) continue;
+      try {
+        contents.set(f.sourcePath, await readFile(f.sourcePath));
+      } catch (e) {
+        throw new InfraError('volume_failed', `tool volume ${name}: cannot read ${f.sourcePath}: ${(e as Error).message}`, { cause: e });
+      }
     }
     const volume: MemoryVolume = { name, labels: { ...options.labels, [LABEL_MANAGED]: 'true' }, createdAt: this.now(), files: new Map() };
     this.volumes.set(name, volume);
