@@ -13,6 +13,8 @@ export const REDACT_PATHS = [
   '*.secrets',
   'env.ANTHROPIC_API_KEY',
   'env.CLAUDE_CODE_OAUTH_TOKEN',
+  'env.GEMINI_API_KEY',
+  'env.GOOGLE_API_KEY',
 ];
 
 /** Pretty output only when the stream the logs go to, stderr, is a terminal (stdout may be piped, or the reverse). */

@@ -119,3 +119,16 @@ describe('Gemini CLI invocation', () => {
     expect(JSON.parse((files['gemini/settings.json'] as { content: string }).content)).toMatchObject({ security: { auth: { selectedType: 'gemini-api-key' } } });
   });
 });
+
+describe('Gemini credentials in logs', () => {
+  it('a logged invocation environment shows neither GEMINI_API_KEY nor GOOGLE_API_KEY', async () => {
+    const { createLogger } = await import('../../src/adapters/log.ts');
+    const lines: string[] = [];
+    const log = createLogger('info', { destination: { write: (l: string) => lines.push(l) } });
+    const inv = buildGeminiInvocation({ prompt: 'p', model: 'gemini-2.5-pro', maxTurns: 5, maxBudgetUsd: 1, credentials: { apiKey: 'AIza-log-secret-77' } });
+    log.info({ env: { ...inv.env, GOOGLE_API_KEY: 'AIza-google-secret-78' } }, 'agent env');
+    expect(lines.join('')).toContain('GEMINI_CLI_NO_RELAUNCH');
+    expect(lines.join('')).not.toContain('AIza-log-secret-77');
+    expect(lines.join('')).not.toContain('AIza-google-secret-78');
+  });
+});
