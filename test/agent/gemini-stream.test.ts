@@ -44,6 +44,26 @@ describe('Gemini CLI stream-json parser, on streams captured from the real CLI 0
     expect(parseGeminiStream('')).toMatchObject({ events: 0, errorSubtype: 'no_result' });
   });
 
+  it('a captured real run of 72 turns and 71 tool calls (190 KB): counts, thoughts and the side model tokens', () => {
+    const text = fixture('read-70-files-0.61.0.jsonl');
+    expect(text.length).toBeGreaterThan(150_000);
+    const r = parseGeminiStream(text.split('\n'));
+    // The script: 70 files read by turns of shell (cat), read_file, shell (grep), then write_file and a closing text;
+    // 24 of the turns thought 30 tokens; the CLI's one side call (gemini-3-flash-preview) counts too.
+    expect(r).toMatchObject({
+      outcome: 'completed',
+      model: 'gemini-2.5-pro',
+      turns: 72,
+      toolCalls: 71,
+      toolCallsByName: { run_shell_command: 47, read_file: 23, write_file: 1 },
+      thoughtsTokens: 24 * 30,
+      outputTokens: 2302,
+      cacheReadTokens: 2357900,
+      inputTokens: 2454550 - 2357900,
+      resultText: 'All files read.',
+    });
+  });
+
   it('a real-size stream (the captured run repeated to several MB) parses in one pass with the counts added up', () => {
     const lines = fixture('fix-0.61.0.jsonl').trim().split('\n');
     const body = lines.slice(1, -1);
