@@ -142,3 +142,28 @@ export const geminiCli = {
     return parseGeminiStream(lines, geminiInstalledVersion());
   },
 } satisfies Omit<Agent, 'name'> & { name: 'gemini-cli' };
+
+/** Prices of one model in USD per million tokens, by token type (a row of the configurable price table). */
+export interface GeminiTokenPrices {
+  input: number;
+  /** Cached prompt tokens (context caching); the input price when the table has none. */
+  cached?: number;
+  /** Output tokens; thinking tokens are billed as output by the Gemini API. */
+  output: number;
+}
+
+/**
+ * Estimated cost of a Gemini CLI attempt (the CLI reports none): uncached input, cached input, and output plus
+ * thoughts at their prices per million tokens. Marked as an estimate by the caller.
+ */
+export function estimateGeminiCostUsd(tokens: { inputTokens: number; cacheReadTokens: number; outputTokens: number; thoughtsTokens: number }, prices: GeminiTokenPrices): number {
+  for (const [k, v] of Object.entries(prices)) {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new Error(`gemini-cli: price ${k} must be a non-negative number, got ${String(v)}`);
+  }
+  const perToken = (usdPerMTok: number): number => usdPerMTok / 1_000_000;
+  return (
+    tokens.inputTokens * perToken(prices.input) +
+    tokens.cacheReadTokens * perToken(prices.cached ?? prices.input) +
+    (tokens.outputTokens + tokens.thoughtsTokens) * perToken(prices.output)
+  );
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildGeminiInvocation, GEMINI_MAX_ARGV_PROMPT_BYTES, geminiInstalledVersion, geminiToolVolumeFiles, parseGeminiVersion } from '../../src/agent/gemini-cli.ts';
+import { buildGeminiInvocation, estimateGeminiCostUsd, GEMINI_MAX_ARGV_PROMPT_BYTES, geminiInstalledVersion, geminiToolVolumeFiles, parseGeminiVersion } from '../../src/agent/gemini-cli.ts';
 import { apiStatusOf, parseGeminiStream } from '../../src/agent/gemini-stream.ts';
 import type { InvocationOptions } from '../../src/agent/types.ts';
 
@@ -150,5 +150,15 @@ describe('Gemini credentials in logs', () => {
     expect(lines.join('')).toContain('GEMINI_CLI_NO_RELAUNCH');
     expect(lines.join('')).not.toContain('AIza-log-secret-77');
     expect(lines.join('')).not.toContain('AIza-google-secret-78');
+  });
+});
+
+describe('Gemini estimated cost', () => {
+  it('prices uncached input, cached input and output plus thoughts per million tokens', () => {
+    const r = parseGeminiStream(fixture('fix-0.61.0.jsonl'));
+    // 3200 uncached at 1.25, 3100 cached at 0.31, 110 output + 15 thoughts at 10 (USD per million tokens)
+    expect(estimateGeminiCostUsd(r, { input: 1.25, cached: 0.31, output: 10 })).toBeCloseTo((3200 * 1.25 + 3100 * 0.31 + 125 * 10) / 1e6, 12);
+    expect(estimateGeminiCostUsd(r, { input: 2, output: 0 })).toBeCloseTo((6300 * 2) / 1e6, 12);
+    expect(() => estimateGeminiCostUsd(r, { input: -1, output: 1 })).toThrow(/price input must be a non-negative number/);
   });
 });
