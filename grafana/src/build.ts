@@ -5,11 +5,13 @@
  */
 import type { DashboardSettings } from '../../monitoring/config.ts';
 import { buildOverview } from './dashboard.ts';
+import { buildDiagnosis } from './diagnosis.ts';
 
 export const DASHBOARD_DIR = 'grafana/dashboards';
 
 export const DASHBOARD_FILES: Record<string, (settings: DashboardSettings) => unknown> = {
   'agentdrift-overview.json': buildOverview,
+  'agentdrift-diagnosis.json': buildDiagnosis,
 };
 
 /** The exact text committed for a dashboard: 2-space JSON and a final newline. */

@@ -8,148 +8,22 @@
  * dashboard settings of the monitoring configuration (monitoring/config.ts: refresh, time range); a test fails when
  * the committed JSON differs from what the generator writes, and another runs every query here against a real Prometheus.
  */
-import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
-import * as stat from '@grafana/grafana-foundation-sdk/stat';
-import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { DEFAULT_MONITORING_CONFIG, type DashboardSettings } from '../../monitoring/config.ts';
+import { agentdriftDashboard, dashboardLink, DS, noYes, numberPanels, series, single, states, steps, T, target, TW, valueText } from './panels.ts';
 
 export const DASHBOARD_UID = 'agentdrift-overview';
-
-/** Every panel and query reads from the datasource the `datasource` variable selects. */
-const DS: common.DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
-
-/** Selector of the chosen track, and of the chosen track and window. */
-const T = 'track="$track"';
-const TW = 'track="$track",window="$window"';
-
-type Query = { expr: string; legend?: string; instant?: boolean; table?: boolean };
-
-function target(q: Query, refId: string): DataqueryBuilder {
-  const b = new DataqueryBuilder().datasource(DS).refId(refId).expr(q.expr);
-  if (q.legend !== undefined) b.legendFormat(q.legend);
-  if (q.instant) b.instant();
-  else b.range();
-  if (q.table) b.format(PromQueryFormat.Table);
-  return b;
-}
-
-function refIds(n: number): string[] {
-  return Array.from({ length: n }, (_, i) => String.fromCharCode(65 + i));
-}
-
-function steps(...s: [number | null, string][]): dashboard.ThresholdsConfigBuilder {
-  return new dashboard.ThresholdsConfigBuilder()
-    .mode(dashboard.ThresholdsMode.Absolute)
-    .steps(s.map(([value, color]) => ({ value, color })));
-}
-
-function valueText(map: Record<string, [string, string]>): dashboard.ValueMapping[] {
-  const options: Record<string, dashboard.ValueMappingResult> = {};
-  Object.entries(map).forEach(([value, [text, color]], index) => {
-    options[value] = { text, color, index };
-  });
-  return [{ type: dashboard.MappingType.ValueToText, options }];
-}
-
-interface Common {
-  title: string;
-  description: string;
-  queries: Query[];
-  unit?: string;
-  w?: number;
-  h?: number;
-}
-
-function series(p: Common & { min?: number; max?: number; bars?: boolean; stacked?: boolean; log?: boolean }) {
-  const b = new timeseries.PanelBuilder()
-    .title(p.title)
-    .description(p.description)
-    .datasource(DS)
-    .span(p.w ?? 12)
-    .height(p.h ?? 8)
-    .lineInterpolation(common.LineInterpolation.StepAfter)
-    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.None));
-  if (p.unit) b.unit(p.unit);
-  if (p.min !== undefined) b.min(p.min);
-  if (p.max !== undefined) b.max(p.max);
-  if (p.bars) b.drawStyle(common.GraphDrawStyle.Bars).fillOpacity(80);
-  if (p.stacked) b.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
-  if (p.log) b.scaleDistribution(new common.ScaleDistributionConfigBuilder().type(common.ScaleDistribution.Log).log(10));
-  const ids = refIds(p.queries.length);
-  p.queries.forEach((q, i) => b.withTarget(target(q, ids[i] as string)));
-  return b;
-}
-
-function single(p: Common & { thresholds?: dashboard.ThresholdsConfigBuilder; mappings?: dashboard.ValueMapping[]; decimals?: number }) {
-  const b = new stat.PanelBuilder()
-    .title(p.title)
-    .description(p.description)
-    .datasource(DS)
-    .span(p.w ?? 4)
-    .height(p.h ?? 4)
-    .graphMode(common.BigValueGraphMode.None)
-    .colorMode(common.BigValueColorMode.Value)
-    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false))
-    .thresholds(p.thresholds ?? steps([null, 'text']));
-  if (p.unit) b.unit(p.unit);
-  if (p.decimals !== undefined) b.decimals(p.decimals);
-  if (p.mappings) b.mappings(p.mappings);
-  const ids = refIds(p.queries.length);
-  p.queries.forEach((q, i) => b.withTarget(target({ ...q, instant: true }, ids[i] as string)));
-  return b;
-}
-
-function states(p: Common & { mappings: dashboard.ValueMapping[]; thresholds?: dashboard.ThresholdsConfigBuilder }) {
-  const b = new statetimeline.PanelBuilder()
-    .title(p.title)
-    .description(p.description)
-    .datasource(DS)
-    .span(p.w ?? 12)
-    .height(p.h ?? 6)
-    .showValue(common.VisibilityMode.Never)
-    .mergeValues(true)
-    .mappings(p.mappings)
-    .thresholds(p.thresholds ?? steps([null, 'green'], [1, 'red']))
-    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds));
-  const ids = refIds(p.queries.length);
-  p.queries.forEach((q, i) => b.withTarget(target(q, ids[i] as string)));
-  return b;
-}
-
-const noYes = valueText({ '0': ['no', 'green'], '1': ['significant', 'red'] });
+/** The uid of the "Where and how" dashboard (grafana/src/diagnosis.ts), linked from this one. */
+export const DIAGNOSIS_UID = 'agentdrift-diagnosis';
 
 export function buildOverview(settings: DashboardSettings = DEFAULT_MONITORING_CONFIG.dashboards): dashboard.Dashboard {
-  const d = new dashboard.DashboardBuilder('agentdrift / Overview')
-    .uid(DASHBOARD_UID)
-    .description('Pass rate, regression statistics, usage and runs of one agentdrift track. Generated from grafana/src/dashboard.ts: edit that file, not the JSON.')
-    .tags(['agentdrift'])
-    .editable()
-    .time({ from: settings.time.from, to: settings.time.to })
-    .refresh(settings.refresh)
-    .timezone('browser')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .withVariable(new dashboard.DatasourceVariableBuilder('datasource').label('Data source').type('prometheus'))
-    .withVariable(
-      new dashboard.QueryVariableBuilder('track')
-        .label('Track')
-        .datasource(DS)
-        .query({ qryType: 1, query: 'label_values(agentdrift_track_info, track)', refId: 'PrometheusVariableQueryEditor-VariableQuery' })
-        .definition('label_values(agentdrift_track_info, track)')
-        .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
-        .sort(dashboard.VariableSort.AlphabeticalAsc),
-    )
-    .withVariable(
-      new dashboard.CustomVariableBuilder('window')
-        .label('Window')
-        .description('Time window of the figures that have one: the day, week or month ending at the last finished run.')
-        .values('1d,7d,30d')
-        .current({ text: '7d', value: '7d', selected: true }),
-    );
+  const d = agentdriftDashboard({
+    title: 'agentdrift / Overview',
+    uid: DASHBOARD_UID,
+    description: 'Pass rate, regression statistics, usage and runs of one agentdrift track. Generated from grafana/src/dashboard.ts: edit that file, not the JSON.',
+    settings,
+  }).link(dashboardLink('Where and how', DIAGNOSIS_UID, 'Which tasks, languages and repositories fell, and what the agent did differently'));
 
   // ---- Now ----------------------------------------------------------------------------------------------------------
   d.withRow(new dashboard.RowBuilder('Now'))
@@ -471,13 +345,4 @@ export function buildOverview(settings: DashboardSettings = DEFAULT_MONITORING_C
   const built = d.build();
   numberPanels(built);
   return built;
-}
-
-/** Stable panel ids (1, 2, ...) in layout order, so links to a panel survive regeneration. */
-function numberPanels(db: dashboard.Dashboard): void {
-  let id = 1;
-  for (const p of db.panels ?? []) {
-    (p as { id?: number }).id = id++;
-    for (const inner of (p as dashboard.RowPanel).panels ?? []) (inner as { id?: number }).id = id++;
-  }
 }

@@ -157,6 +157,17 @@ export const configSchema = z
         cusumOddsRatio: z.number().gt(0).lt(1).default(0.67),
         cusumHorizonDays: z.number().int().min(1).default(365),
         usageRatioThreshold: z.number().gt(1).default(1.25),
+        /**
+         * Practical threshold of the behaviour tests (reads before the first edit, thinking, ...), either way: a window
+         * is flagged only when its shifted ratio is >= this or <= 1/this (docs/statistics.md "Behaviour").
+         */
+        behaviourRatioThreshold: z.number().gt(1).default(1.25),
+        /**
+         * Practical threshold of the graded-score and p2p-breakage tests, in share points (0.05: five tests in a hundred
+         * on the mean task): a window is flagged only when its mean per-task change is at least this the bad way
+         * (docs/statistics.md "Per-test results").
+         */
+        gradedShareThreshold: z.number().gt(0).lt(1).default(0.05),
         /** When a task counts as flipped (src/core/figures/tasks.ts, docs/statistics.md "Per-task history"). */
         flips: z
           .strictObject({

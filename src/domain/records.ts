@@ -3,6 +3,7 @@
  * imports, the operations record. Plain data, no I/O (the store's repositories in src/store/ read and write them).
  */
 import type { AttemptInput, Outcome, RunInput } from './types.ts';
+import type { TestCounts } from './test-results.ts';
 
 export interface TrackRow {
   id: number;
@@ -16,13 +17,15 @@ export interface TrackRow {
 /** What the statistics need of an attempt: small, so years of history stay cheap to read. */
 export type AttemptFacts = Pick<
   AttemptInput,
-  'taskId' | 'outcome' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheCreationTokens' | 'costUsd' | 'turns' | 'toolCalls' | 'agentDurationMs'
+  'taskId' | 'outcome' | 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheCreationTokens' | 'costUsd' | 'turns' | 'toolCalls' | 'agentDurationMs' | 'behaviour'
 > & {
   endedAtMs: number;
   /** The run the attempt belongs to, and when that run started and ended (null while it has not): windows hold whole runs. */
   runId: number;
   runStartedAtMs: number;
   runEndedAtMs: number | null;
+  /** The counts of the attempt's per-test results (no names); null or absent when it has none. */
+  testCounts?: TestCounts | null;
 };
 
 export interface TrackTotals {

@@ -2,6 +2,8 @@
  * Record types shared by every room: what an attempt and a run are.
  * Pure declarations, no I/O.
  */
+import type { AttemptBehaviour } from './behaviour.ts';
+import type { TestResults } from './test-results.ts';
 
 export const OUTCOMES = ['resolved', 'unresolved', 'agent_error', 'timeout', 'infra_error'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -103,6 +105,13 @@ export interface AttemptInput {
   droppedFiles?: string[] | null;
   /** The stored candidate patch (gzip, beside the transcript); null when not kept (README, "What is kept of an attempt"). */
   patchPath?: string | null;
+  /** What the agent did (behaviour.ts): null when not recorded (an oracle run, an old row, an import without it). */
+  behaviour?: AttemptBehaviour | null;
+  /**
+   * The per-test results of grading (test-results.ts: counts and capped names of fail_to_pass and pass_to_pass); null
+   * when not graded, when output.json was missing or malformed, on rows stored before migration 9 and imports without it.
+   */
+  tests?: TestResults | null;
   /**
    * The task's repository (`owner/name`) and language, from the frozen suite's task (or an imported attempt); null
    * when not known (attempts stored before migration 11, imported ones without them): grouped as `unknown`.

@@ -19,6 +19,8 @@ import {
 import { decideOutcome, type GradingOutput } from './outcome.ts';
 import { stripBinaryHunks } from '../domain/patch.ts';
 import { buildGradingScript, parseMarkers, WORKSPACE } from './script.ts';
+import { summarizeTests } from './summary.ts';
+import type { TestResults } from '../domain/test-results.ts';
 
 /** What grading needs of a task (a dataset `Task` has these fields). */
 export interface GradingTask {
@@ -100,6 +102,12 @@ export interface GradeResult {
   patchApplied: boolean | null;
   missing: string[];
   failed: Array<{ name: string; status: string }>;
+  /**
+   * The per-test results of the fail_to_pass and pass_to_pass lists (./summary.ts), capped; null when output.json was
+   * missing or malformed, or grading did not get that far, with the reason in `testsUnavailable`.
+   */
+  tests: TestResults | null;
+  testsUnavailable: string | null;
   /** Set for infra_error. */
   infraReason?: InfraReason | 'timeout' | 'aborted';
   timings: GradeTimings;
@@ -126,7 +134,17 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
     removeMs: 0,
     totalMs: 0,
   };
-  const base = { stdout: '', stderr: '', log: '', output: null, patchApplied: null, missing: [], failed: [] };
+  const base = {
+    stdout: '',
+    stderr: '',
+    log: '',
+    output: null,
+    patchApplied: null,
+    missing: [],
+    failed: [],
+    tests: null,
+    testsUnavailable: 'grading did not reach the test results',
+  };
   // Totals are set once the container is gone (removal is part of the cost).
   const finish = (r: Omit<GradeResult, 'durationMs' | 'timings'>): GradeResult => ({ ...r, durationMs: Date.now() - t0, timings });
 
@@ -265,6 +283,7 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
     timings.copyOutMs = Date.now() - r0;
 
     const decision = decideOutcome(outputRaw, input.task.failToPass, input.task.passToPass);
+    const summary = summarizeTests(decision, input.task.failToPass, input.task.passToPass);
     let reason = decision.reason;
     // No change at all is not a patch that failed to apply: say so. It can never be a fix, so it is unresolved
     // even on a task whose tests would pass unchanged (graded all the same, as the official harness does).
@@ -282,6 +301,8 @@ export async function gradeAttempt(runtime: ContainerRuntime, input: GradeInput)
       patchApplied: markers.patchApplied,
       missing: decision.missing,
       failed: decision.failed,
+      tests: summary.tests,
+      testsUnavailable: summary.tests ? null : summary.unavailable,
     });
   }
 }

@@ -55,6 +55,26 @@ export {
   type UsageWindowResult,
 } from './usage.ts';
 export {
+  behaviourChange,
+  behaviourWindows,
+  wilcoxonTwoSided,
+  type BehaviourOptions,
+  type BehaviourResult,
+  type BehaviourTaskValues,
+  type BehaviourWindowInput,
+  type BehaviourWindowResult,
+} from './behaviour.ts';
+export {
+  shareChange,
+  shareWindows,
+  type ShareDirection,
+  type ShareOptions,
+  type ShareResult,
+  type ShareTaskValues,
+  type ShareWindowInput,
+  type ShareWindowResult,
+} from './share.ts';
+export {
   evaluateWindows,
   type WindowOptions,
   type WindowResult,

@@ -1,5 +1,7 @@
 /** Attempts: one row per (run, task, sample), and what the statistics, the budget and the API read of them. */
 import type Database from 'better-sqlite3';
+import { isAttemptBehaviour } from '../domain/behaviour.ts';
+import { isTestResults, type TestCounts } from '../domain/test-results.ts';
 import type { AttemptFacts, TaskCount, TrackTotals } from '../domain/records.ts';
 import type { AttemptInput, AttemptRow, Language, Outcome, PhaseTimings } from '../domain/types.ts';
 import { isoOrNull } from '../domain/values.ts';
@@ -11,14 +13,16 @@ const ATTEMPT_COLUMNS = `id, run_id AS runId, task_id AS taskId, sample_index AS
   cache_creation_tokens AS cacheCreationTokens, cost_usd AS costUsd, turns, tool_calls AS toolCalls,
   agent_duration_ms AS agentDurationMs, agent_api_duration_ms AS agentApiDurationMs, grading_duration_ms AS gradingDurationMs, patch_bytes AS patchBytes,
   transcript_path AS transcriptPath, grading_log_path AS gradingLogPath, started_at AS startedAt, ended_at AS endedAt,
-  phase_timings AS phaseTimings, dropped_files AS droppedFiles, patch_path AS patchPath, repository, language`;
+  phase_timings AS phaseTimings, dropped_files AS droppedFiles, patch_path AS patchPath, repository, language, behaviour, test_results AS tests`;
 
 /** A row as SQLite returns it: instants as epoch ms, the JSON columns as text. */
-type RawAttempt = Omit<AttemptRow, 'startedAt' | 'endedAt' | 'phaseTimings' | 'droppedFiles'> & {
+type RawAttempt = Omit<AttemptRow, 'startedAt' | 'endedAt' | 'phaseTimings' | 'droppedFiles' | 'behaviour' | 'tests'> & {
+  tests: string | null;
   startedAt: number;
   endedAt: number;
   phaseTimings: string | null;
   droppedFiles: string | null;
+  behaviour: string | null;
 };
 
 function toAttempt(r: RawAttempt): AttemptRow {
@@ -31,6 +35,8 @@ function toAttempt(r: RawAttempt): AttemptRow {
     patchPath: r.patchPath ?? null,
     repository: r.repository ?? null,
     language: r.language ?? null,
+    behaviour: parsedOr(r.behaviour, isAttemptBehaviour),
+    tests: parsedOr(r.tests, isTestResults),
   };
 }
 
@@ -56,7 +62,28 @@ export const FINISHED_RUN = "r.ended_at IS NOT NULL AND r.state NOT IN ('running
 const FACT_COLUMNS = `a.task_id AS taskId, a.outcome, a.ended_at AS endedAtMs, a.input_tokens AS inputTokens,
   a.output_tokens AS outputTokens, a.cache_read_tokens AS cacheReadTokens, a.cache_creation_tokens AS cacheCreationTokens,
   a.cost_usd AS costUsd, a.turns, a.tool_calls AS toolCalls, a.agent_duration_ms AS agentDurationMs,
-  a.run_id AS runId, r.started_at AS runStartedAtMs, r.ended_at AS runEndedAtMs`;
+  a.run_id AS runId, r.started_at AS runStartedAtMs, r.ended_at AS runEndedAtMs, a.behaviour,
+  CASE WHEN json_valid(a.test_results) THEN json_extract(a.test_results, '$.f2p.passed', '$.f2p.total', '$.p2p.passed', '$.p2p.total') END AS testCounts`;
+
+/**
+ * The per-test counts of fact rows (the JSON array the query extracts: f2p passed, total, p2p passed, total), parsed
+ * in place; null when the attempt has none, or when they are not counts with passed <= total (a store edited by hand).
+ */
+function withTestCounts<T extends { testCounts?: unknown }>(rows: T[]): T[] {
+  for (const r of rows) {
+    const counts4 = (x: unknown): x is number[] => Array.isArray(x) && x.length === 4 && x.every((n) => Number.isInteger(n) && n >= 0);
+    const v = typeof r.testCounts === 'string' ? parsedOr(r.testCounts, counts4) : null;
+    const counts: TestCounts | null = v && v[0]! <= v[1]! && v[2]! <= v[3]! ? { f2pPassed: v[0]!, f2pTotal: v[1]!, p2pPassed: v[2]!, p2pTotal: v[3]! } : null;
+    r.testCounts = counts;
+  }
+  return rows;
+}
+
+/** Fact rows as SQLite returns them, their behaviour parsed in place (null when not recorded, or not of its shape). */
+function withBehaviour(rows: (Omit<AttemptFacts, 'behaviour'> & { behaviour: unknown })[]): AttemptFacts[] {
+  for (const r of rows) r.behaviour = typeof r.behaviour === 'string' ? parsedOr(r.behaviour, isAttemptBehaviour) : null;
+  return rows as AttemptFacts[];
+}
 
 export class Attempts {
   private readonly insertStmt: Database.Statement;
@@ -68,10 +95,11 @@ export class Attempts {
     this.insertStmt = this.db.prepare(`INSERT INTO attempts (run_id, track_id, task_id, sample_index, outcome,
       reason, input_tokens, output_tokens, cache_read_tokens, cache_creation_tokens, cost_usd, turns, tool_calls,
       agent_duration_ms, agent_api_duration_ms, grading_duration_ms, patch_bytes, transcript_path, grading_log_path, started_at, ended_at,
-      phase_timings, dropped_files, patch_path, repository, language)
+      phase_timings, dropped_files, patch_path, repository, language, behaviour, test_results)
       VALUES (@runId, @trackId, @taskId, @sampleIndex, @outcome, @reason, @inputTokens, @outputTokens,
       @cacheReadTokens, @cacheCreationTokens, @costUsd, @turns, @toolCalls, @agentDurationMs, @agentApiDurationMs, @gradingDurationMs,
-      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt, @phaseTimings, @droppedFiles, @patchPath, @repository, @language)`);
+      @patchBytes, @transcriptPath, @gradingLogPath, @startedAt, @endedAt, @phaseTimings, @droppedFiles, @patchPath, @repository, @language, @behaviour,
+      @tests)`);
   }
 
   /** Stores one attempt atomically; the (run, task, sample) triple is unique so a resumed run never doubles one. */
@@ -91,6 +119,8 @@ export class Attempts {
       patchPath: a.patchPath ?? null,
       repository: a.repository ?? null,
       language: a.language ?? null,
+      behaviour: a.behaviour ? JSON.stringify(a.behaviour) : null,
+      tests: a.tests ? JSON.stringify(a.tests) : null,
       runId,
       trackId,
       startedAt: ms(a.startedAt),
@@ -119,10 +149,11 @@ export class Attempts {
   /** Attempts of a track that ended in (fromMs, toMs], oldest first. */
   facts(track: string, fromMs: number, toMs: number): AttemptFacts[] {
     const id = this.tracks.id(track);
-    return this.db
+    const rows = this.db
       .prepare(`SELECT ${FACT_COLUMNS} FROM attempts a JOIN runs r ON r.id = a.run_id
         WHERE a.track_id = ? AND a.ended_at > ? AND a.ended_at <= ? ORDER BY a.ended_at, a.id`)
-      .all(id, fromMs, toMs) as AttemptFacts[];
+      .all(id, fromMs, toMs) as Parameters<typeof withBehaviour>[0];
+    return withBehaviour(withTestCounts(rows));
   }
 
   /**
@@ -132,11 +163,12 @@ export class Attempts {
    */
   ofFinishedRunsSince(track: string, startedFromMs: number): AttemptFacts[] {
     const id = this.tracks.id(track);
-    return this.db
+    const rows = this.db
       .prepare(`SELECT ${FACT_COLUMNS} FROM attempts a JOIN runs r ON r.id = a.run_id
         WHERE a.run_id IN (SELECT r.id FROM runs r WHERE r.track_id = ? AND r.started_at >= ? AND ${FINISHED_RUN})
         ORDER BY a.ended_at, a.id`)
-      .all(id, startedFromMs) as AttemptFacts[];
+      .all(id, startedFromMs) as Parameters<typeof withBehaviour>[0];
+    return withBehaviour(withTestCounts(rows));
   }
 
   /**

@@ -174,6 +174,20 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'each graded attempt\'s per-test results: counts and capped names of its fail_to_pass and pass_to_pass tests',
+    // A compact JSON (domain/test-results.ts) per attempt; NULL on older rows, attempts not graded, those whose
+    // output.json was missing or malformed, and imports without it: left out of the graded score and p2p breakage.
+    sql: `ALTER TABLE attempts ADD COLUMN test_results TEXT CHECK (test_results IS NULL OR json_valid(test_results));`,
+  },
+  {
+    version: 10,
+    name: 'what the agent did in each attempt: tool calls by tool, reads before the first edit, thinking, API errors and retries, candidate patch size',
+    // A compact JSON (domain/behaviour.ts) per attempt; NULL on older rows, oracle attempts and imports without it:
+    // not recorded, and left out of the behaviour means and tests.
+    sql: `ALTER TABLE attempts ADD COLUMN behaviour TEXT;`,
+  },
+  {
     version: 11,
     name: 'each attempt\'s task repository and language (from the frozen suite\'s task, or the imported attempt), for the breakdown by group',
     // NULL on older rows and on imported attempts without them: grouped as `unknown`. The index finds a task's latest

@@ -42,6 +42,8 @@ function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']
     computedAt: END,
     windowEndMs: END,
     windows: windowsOf(facts).map((w) => summarizeWindow(w, 0.95)),
+    behaviour: [],
+    graded: [],
     totals: {
       attemptsByOutcome: { resolved: facts.length, unresolved: 0, agent_error: 0, timeout: 0, infra_error: 0 },
       inputTokens: 2,
@@ -53,7 +55,7 @@ function snapshot(facts: AttemptFacts[], totals: Partial<TrackSnapshot['totals']
     },
     lastRunMs: END,
     lastSuccessMs: null,
-    regression: { baseline: null, windows: [], cusum: null, usage: [] },
+    regression: { baseline: null, windows: [], cusum: null, usage: [], behaviour: [], behaviourReference: null, graded: [] },
     tasks: { suiteFrozen: false, baseline: null, flipRule: { solvedRate: 0.8, failingRate: 0.2, minReferenceTrials: 5, minWindowAttempts: 2 }, tasks: [] },
     breakdown: [],
   };

@@ -38,7 +38,7 @@ describe('the committed monitoring files', () => {
 
   it('npm run monitoring:build writes the rules and every dashboard', () => {
     expect(built.status, built.out).toBe(0);
-    expect(files.map((f) => f.path)).toEqual([RULES_FILE, 'grafana/dashboards/agentdrift-overview.json']);
+    expect(files.map((f) => f.path)).toEqual([RULES_FILE, 'grafana/dashboards/agentdrift-overview.json', 'grafana/dashboards/agentdrift-diagnosis.json']);
   });
 
   it.each(files.map((f) => f.path))('%s is byte for byte what the generator writes', (path) => {
@@ -166,8 +166,8 @@ describe('a custom configuration (test/monitoring/fixtures/custom-config.json)',
     );
   });
 
-  it('sets the dashboards\' refresh and time range, and nothing else in them', () => {
-    const path = 'grafana/dashboards/agentdrift-overview.json';
+  it.each(['agentdrift-overview.json', 'agentdrift-diagnosis.json'])('sets the refresh and time range of %s, and nothing else in it', (file) => {
+    const path = `grafana/dashboards/${file}`;
     const db = JSON.parse(readFileSync(join(out, path), 'utf8')) as Record<string, unknown>;
     const committed = JSON.parse(readRepo(path)) as Record<string, unknown>;
     expect(db.refresh).toBe('1m');

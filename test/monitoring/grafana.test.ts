@@ -1,8 +1,9 @@
 /**
- * The dashboard as code: the committed JSON is what grafana/src builds with the default settings, every panel reads
- * the `datasource` variable, every query is valid PromQL for every value of every template variable (checked by
- * promtool) and the metrics contract is on the dashboard. Running the queries against a real Prometheus is the job of alert-path.test.ts
- * and e2e.test.ts (through dashboard-queries.ts).
+ * The dashboards as code (the overview and "Where and how"): the committed JSON is what grafana/src builds with the
+ * default settings, every panel reads the `datasource` variable, panels do not overlap, every override names a series
+ * its panel draws, every query is valid PromQL for every value of every template variable (checked by promtool) and
+ * the metrics contract is on the overview. Running the queries against a real Prometheus is the job of
+ * alert-path.test.ts and e2e.test.ts (the overview) and diagnosis.test.ts (through dashboard-queries.ts).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { render, DASHBOARD_FILES } from '../../grafana/src/build.ts';
 import { DEFAULT_MONITORING_CONFIG } from '../../monitoring/config.ts';
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildOverview, DASHBOARD_UID } from '../../grafana/src/dashboard.ts';
+import { buildDiagnosis } from '../../grafana/src/diagnosis.ts';
 import { expandVariables, panelQueries, variableQueries } from '../../grafana/src/queries.ts';
 import { customValues, expandedQueries, substitutedVariables } from './dashboard-queries.ts';
 import { readRepo, run, shippedRules } from './tools.ts';
@@ -22,20 +25,34 @@ type Panel = {
   title: string;
   datasource?: { type?: string; uid?: string };
   gridPos: { x: number; y: number; w: number; h: number };
-  targets?: { datasource?: { uid?: string }; expr?: string; refId?: string; legendFormat?: string }[];
+  targets?: { datasource?: { uid?: string }; expr?: string; refId?: string; legendFormat?: string; format?: string }[];
 };
 
 const db = buildOverview();
-const panels = (db.panels ?? []) as unknown as Panel[];
+
+/** Every dashboard written by the generator, by file name. */
+const DASHBOARDS: [string, dashboard.Dashboard][] = [
+  ['agentdrift-overview.json', db],
+  ['agentdrift-diagnosis.json', buildDiagnosis()],
+];
 
 describe('grafana dashboards', () => {
   // That the committed JSON is what `npm run monitoring:build` writes is checked in generated.test.ts.
-  it('the committed overview is this dashboard, with the default settings', () => {
-    expect(Object.keys(DASHBOARD_FILES)).toEqual(['agentdrift-overview.json']);
-    const overview = DASHBOARD_FILES['agentdrift-overview.json'];
-    expect(readRepo('grafana/dashboards/agentdrift-overview.json')).toBe(render(overview?.(DEFAULT_MONITORING_CONFIG.dashboards)));
-    expect(render(db)).toBe(readRepo('grafana/dashboards/agentdrift-overview.json'));
-    expect(render({ ...db, title: 'something else' })).not.toBe(readRepo('grafana/dashboards/agentdrift-overview.json'));
+  it.each(DASHBOARDS)('the committed %s is this dashboard, with the default settings', (file, built) => {
+    expect(Object.keys(DASHBOARD_FILES)).toEqual(DASHBOARDS.map(([f]) => f));
+    const build = DASHBOARD_FILES[file];
+    expect(readRepo(`grafana/dashboards/${file}`)).toBe(render(build?.(DEFAULT_MONITORING_CONFIG.dashboards)));
+    expect(render(built)).toBe(readRepo(`grafana/dashboards/${file}`));
+    expect(render({ ...built, title: 'something else' })).not.toBe(readRepo(`grafana/dashboards/${file}`));
+  });
+
+  it('the dashboards have distinct uids and titles, the agentdrift tag and the same variables', () => {
+    expect(new Set(DASHBOARDS.map(([, d]) => d.uid)).size).toBe(DASHBOARDS.length);
+    expect(new Set(DASHBOARDS.map(([, d]) => d.title)).size).toBe(DASHBOARDS.length);
+    for (const [, d] of DASHBOARDS) {
+      expect(d.tags).toEqual(['agentdrift']);
+      expect(d.templating).toEqual(db.templating);
+    }
   });
 
   it('has a stable uid, the datasource and track variables, and a window variable', () => {
@@ -50,8 +67,10 @@ describe('grafana dashboards', () => {
     expect(vars.window?.query).toBe('1d,7d,30d');
   });
 
-  it('every panel and every target reads from the datasource variable', () => {
-    const withData = panels.filter((p) => p.type !== 'row');
+  const panelsOf = (d: dashboard.Dashboard) => (d.panels ?? []) as unknown as Panel[];
+
+  it.each(DASHBOARDS)('%s: every panel and every target reads from the datasource variable', (_file, d) => {
+    const withData = panelsOf(d).filter((p) => p.type !== 'row');
     expect(withData.length).toBeGreaterThan(20);
     for (const p of withData) {
       expect(p.datasource?.uid, p.title).toBe('${datasource}');
@@ -60,7 +79,8 @@ describe('grafana dashboards', () => {
     }
   });
 
-  it('panels have unique ids and titles and do not overlap on the 24-column grid', () => {
+  it.each(DASHBOARDS)('%s: panels have unique ids and titles and do not overlap on the 24-column grid', (_file, d) => {
+    const panels = panelsOf(d);
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
     expect(new Set(panels.map((p) => p.title)).size).toBe(panels.length);
     const cells = new Set<string>();
@@ -96,15 +116,18 @@ describe('grafana dashboards', () => {
     expect(missing).toEqual([]);
   });
 
-  it('every field override names a series its panel\'s queries draw (legend, refId or regexp on a legend)', () => {
+  it.each(DASHBOARDS)('%s: every field override names a series its panel\'s queries draw (legend, refId, table column or regexp on a legend)', (_file, d) => {
     type Override = { matcher: { id: string; options: string }; properties: { id: string; value: unknown }[] };
-    const withOverrides = (panels as unknown as (Panel & { fieldConfig?: { overrides?: Override[] } })[])
+    const withOverrides = (panelsOf(d) as unknown as (Panel & { fieldConfig?: { overrides?: Override[] } })[])
       .filter((p) => (p.fieldConfig?.overrides ?? []).length > 0);
     expect(withOverrides.length).toBeGreaterThanOrEqual(6);
     const problems: string[] = [];
     for (const p of withOverrides) {
-      // A series name as Grafana draws it: the legend with each {{label}} filled in by some value.
-      const names = (p.targets ?? []).map((t) => (t.legendFormat ?? '').replace(/\{\{\s*\w+\s*\}\}/g, 'x'));
+      // A series name as Grafana draws it: the legend with each {{label}} filled in by some value; the value column
+      // of a table query in a panel of several queries is `Value #<refId>`.
+      const names = (p.targets ?? []).map((t) =>
+        t.format === 'table' && (p.targets ?? []).length > 1 ? `Value #${t.refId}` : (t.legendFormat ?? '').replace(/\{\{\s*\w+\s*\}\}/g, 'x'),
+      );
       const refIds = (p.targets ?? []).map((t) => t.refId);
       for (const o of p.fieldConfig?.overrides ?? []) {
         const { id, options } = o.matcher;
@@ -125,12 +148,12 @@ describe('grafana dashboards', () => {
     for (const u of used) expect(recorded.has(u), `${u} is not a recording rule`).toBe(true);
   });
 
-  it('every query is valid PromQL once its variables are filled in, with every window (promtool check rules)', () => {
-    expect(panelQueries(db).length).toBeGreaterThan(30);
-    const [track, window] = substitutedVariables(db);
+  it.each(DASHBOARDS)('%s: every query is valid PromQL once its variables are filled in, with every window (promtool check rules)', (_file, d) => {
+    expect(panelQueries(d).length).toBeGreaterThan(30);
+    const [track, window] = substitutedVariables(d);
     expect([track?.name, window?.name]).toEqual(['track', 'window']);
     if (!window) throw new Error('no window variable');
-    const queries = expandedQueries(db, { track: ['claude-code'], window: customValues(window) });
+    const queries = expandedQueries(d, { track: ['claude-code'], window: customValues(window) });
     expect(new Set(queries.map((q) => q.vars.window).filter(Boolean))).toEqual(new Set(['1d', '7d', '30d']));
     const rules = {
       groups: [

@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ENDED_RUN_STATES, OUTCOMES, TOKEN_TYPES } from '../../domain/types.ts';
 import type { TrackOps, TrackSnapshot } from '../../core/figures/snapshot.ts';
+import { BEHAVIOUR_METRICS, TOOL_LABELS } from '../../domain/behaviour.ts';
 import { taskWindow, type LatestOutcome } from '../../core/figures/tasks.ts';
 import type { WindowName } from '../../core/figures/windows.ts';
 import type { DockerDiskFigures } from '../../core/runner/images.ts';
@@ -107,6 +108,32 @@ export class MetricsExporter {
     this.gauge('agentdrift_cusum_threshold', 'CUSUM threshold h (simulated: mean days to a false signal >= the horizon).', ['track']);
     this.gauge('agentdrift_usage_ratio', 'Geometric-mean ratio of the window to the baseline median, per task.', ['track', 'window', 'metric']);
     this.gauge('agentdrift_usage_regression_significant', '1 when usage went up significantly (Holm) and beyond the practical ratio.', ['track', 'window', 'metric']);
+    // What the agent did (docs/metrics.md "Behaviour"): bounded labels, metric from BEHAVIOUR_METRICS, tool from TOOL_LABELS.
+    const twm = ['track', 'window', 'metric'];
+    this.gauge('agentdrift_behaviour_attempts', 'Counted attempts in the window whose behaviour was recorded: the denominator of the behaviour means.', tw);
+    this.gauge('agentdrift_behaviour_mean', 'Mean per attempt of a behaviour metric in the window, over the attempts where it has a value.', twm);
+    this.gauge('agentdrift_tool_calls_mean', 'Mean tool calls per attempt in the window, by tool (the agent\'s tool set, any other tool as other).', ['track', 'window', 'tool']);
+    this.gauge('agentdrift_behaviour_reference_mean', 'Mean per attempt of a behaviour metric over the reference period.', ['track', 'metric']);
+    this.gauge('agentdrift_behaviour_ratio', 'Shifted geometric-mean ratio window / reference per task: exp(mean(ln(1 + window mean) - ln(1 + reference mean))).', twm);
+    this.gauge('agentdrift_behaviour_p_value', 'Raw two-sided p of the per-task paired Wilcoxon signed-rank test of the metric against the reference.', twm);
+    this.gauge('agentdrift_behaviour_p_value_adjusted', 'Holm-adjusted p of the behaviour test across the 1d, 7d and 30d windows of the metric.', twm);
+    this.gauge('agentdrift_behaviour_change_significant', '1 when the metric changed significantly (Holm) and beyond the practical ratio, either way.', twm);
+    // Per-test results (docs/metrics.md "Graded score"): partial credit beside the pass rate, for warnings, never paging.
+    const gradedHelp = 'Counted attempts in the window with per-test results (and fail_to_pass tests): the denominator of the graded score.';
+    this.gauge('agentdrift_graded_attempts', gradedHelp, tw);
+    this.gauge('agentdrift_graded_score_mean', 'Mean graded score per attempt in the window: the share of the task\'s fail_to_pass tests that passed.', tw);
+    const brokenHelp = "Mean share of the task's pass_to_pass tests that did not pass, per attempt in the window (attempts of tasks with pass_to_pass tests).";
+    this.gauge('agentdrift_p2p_broken_mean', brokenHelp, tw);
+    for (const [m, what, way] of [
+      ['graded_score', 'graded score', 'drop'],
+      ['p2p_broken', 'p2p breakage', 'rise'],
+    ] as const) {
+      this.gauge(`agentdrift_${m}_change`, `Mean per-task change of the ${what} against the reference period (window minus reference, share points).`, tw);
+      this.gauge(`agentdrift_${m}_p_value`, `Raw one-sided p of the per-task paired Wilcoxon signed-rank test of a ${what} ${way} against the reference.`, tw);
+      this.gauge(`agentdrift_${m}_p_value_adjusted`, `Holm-adjusted p of the ${what} test across the 1d, 7d and 30d windows.`, tw);
+      const moved = way === 'drop' ? 'fell' : 'rose';
+      this.gauge(`agentdrift_${m}_${way}_significant`, `1 when the ${what} ${moved} significantly (Holm) and by at least statistics.gradedShareThreshold.`, tw);
+    }
     // The breakdown by language and by repository (docs/metrics.md): for diagnosis and warnings, never for paging.
     const twg = ['track', 'window', 'dimension', 'group'];
     this.gauge('agentdrift_group_attempts', 'Counted attempts of the group\'s tasks in the window (those the window test uses).', twg);
@@ -226,6 +253,18 @@ export class MetricsExporter {
       setIf('agentdrift_mean_tool_calls', l, w.meanToolCalls);
       if (w.meanTokens) for (const type of TOKEN_TYPES) setIf('agentdrift_mean_tokens', { ...l, type }, w.meanTokens[type]);
     }
+    for (const b of s.behaviour) {
+      const l = { track, window: b.window };
+      set('agentdrift_behaviour_attempts', l, b.attempts);
+      for (const metric of BEHAVIOUR_METRICS) setIf('agentdrift_behaviour_mean', { ...l, metric }, b.means[metric]);
+      if (b.toolCalls) for (const tool of TOOL_LABELS) setIf('agentdrift_tool_calls_mean', { ...l, tool }, b.toolCalls[tool]);
+    }
+    for (const g of s.graded ?? []) {
+      const l = { track, window: g.window };
+      set('agentdrift_graded_attempts', l, g.attempts);
+      setIf('agentdrift_graded_score_mean', l, g.gradedScoreMean);
+      setIf('agentdrift_p2p_broken_mean', l, g.p2pBrokenMean);
+    }
     const reg = s.regression;
     set('agentdrift_baseline_ready', { track }, reg.baseline ? 1 : 0);
     if (reg.baseline) {
@@ -245,6 +284,23 @@ export class MetricsExporter {
         const l = { track, window: u.window, metric: u.metric };
         setIf('agentdrift_usage_ratio', l, u.ratio);
         if (Number.isFinite(u.p)) set('agentdrift_usage_regression_significant', l, u.significant ? 1 : 0);
+      }
+      const ref = reg.behaviourReference;
+      if (ref) for (const metric of BEHAVIOUR_METRICS) setIf('agentdrift_behaviour_reference_mean', { track, metric }, ref.means[metric]);
+      for (const b of reg.behaviour) {
+        const l = { track, window: b.window, metric: b.metric };
+        setIf('agentdrift_behaviour_ratio', l, b.ratio);
+        setIf('agentdrift_behaviour_p_value', l, b.p);
+        setIf('agentdrift_behaviour_p_value_adjusted', l, b.pAdjusted);
+        if (Number.isFinite(b.p)) set('agentdrift_behaviour_change_significant', l, b.significant ? 1 : 0);
+      }
+      for (const g of reg.graded ?? []) {
+        const l = { track, window: g.window };
+        setIf(`agentdrift_${g.metric}_change`, l, g.change);
+        setIf(`agentdrift_${g.metric}_p_value`, l, g.p);
+        setIf(`agentdrift_${g.metric}_p_value_adjusted`, l, g.pAdjusted);
+        // Tested when a task is paired: 0 too when no paired task's share moved (the test then has no p).
+        if (g.tasks > 0) set(`agentdrift_${g.metric}_${g.metric === 'graded_score' ? 'drop' : 'rise'}_significant`, l, g.significant ? 1 : 0);
       }
     }
     this.applyTasks(s, set);

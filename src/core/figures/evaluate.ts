@@ -4,7 +4,9 @@
  *    Holm-corrected, with minimum detectable drops;
  *  - the risk-adjusted Bernoulli CUSUM over every attempt since the baseline, with its simulated threshold h
  *    (cached per baseline, volume, R and horizon, in memory and in the store);
- *  - usage regressions (cost, tokens, duration, turns, tool calls) against the reference period.
+ *  - usage regressions (cost, tokens, duration, turns, tool calls) against the reference period;
+ *  - behaviour changes (reads before the first edit, thinking, API errors, patch size...: behaviour.ts) against it;
+ *  - graded-score drops and pass_to_pass breakage (per-test results: graded.ts) against it.
  */
 import type { Config, TrackConfig } from '../../config/index.ts';
 import {
@@ -21,6 +23,8 @@ import type { Store } from '../../store/store.ts';
 import type { AttemptFacts, BaselineRow, TaskCount } from '../../domain/records.ts';
 import type { WindowSelection } from './windows.ts';
 import { referenceVolume, resolveBaseline, toStatsBaseline } from '../baselines/baseline.ts';
+import { behaviourMeans, behaviourTests, type BehaviourMeans, type BehaviourTest } from './behaviour.ts';
+import { gradedTests, type GradedTest } from './graded.ts';
 
 export const USAGE_METRICS = ['cost', 'input_tokens', 'output_tokens', 'duration', 'turns', 'tool_calls'] as const;
 export type UsageMetric = (typeof USAGE_METRICS)[number];
@@ -49,6 +53,12 @@ export interface RegressionFigures {
     inControlArlDays: number;
   } | null;
   usage: { metric: UsageMetric; window: string; ratio: number; p: number; pAdjusted: number; significant: boolean; tasks: number }[];
+  /** Behaviour tests of each metric and window against the reference period ([] without one). */
+  behaviour: BehaviourTest[];
+  /** Behaviour means of the reference period's attempts (null without a reference period). */
+  behaviourReference: BehaviourMeans | null;
+  /** Graded-score and p2p-breakage tests of each window against the reference period ([] without one): graded.ts. */
+  graded: GradedTest[];
 }
 
 /** The threshold cache, kept in memory and persisted in the store so a restart does not simulate again. */
@@ -63,7 +73,7 @@ export class StoredThresholdCache extends ThresholdCache {
   }
 }
 
-const NOT_READY: RegressionFigures = { baseline: null, windows: [], cusum: null, usage: [] };
+const NOT_READY: RegressionFigures = { baseline: null, windows: [], cusum: null, usage: [], behaviour: [], behaviourReference: null, graded: [] };
 
 export function evaluateRegression(
   store: Store,
@@ -115,6 +125,11 @@ export function evaluateRegression(
 
   // Usage: only against a reference period (a fixed p0 says nothing about cost or tokens).
   const usage: RegressionFigures['usage'] = [];
+  // Behaviour: against the same reference period, per task and paired as usage, but two-sided (behaviour.ts).
+  let behaviour: BehaviourTest[] = [];
+  let behaviourReference: BehaviourMeans | null = null;
+  // Per-test results: the same reference period, per task and paired, one-sided on share differences (graded.ts).
+  let graded: GradedTest[] = [];
   if (row.kind === 'reference' && perWindow.length && row.fromMs !== null && row.toMs !== null) {
     const base = countedIn(store.attempts.facts(track.name, row.fromMs - 1, row.toMs), row.fromMs - 1, row.toMs);
     for (const metric of USAGE_METRICS) {
@@ -128,8 +143,11 @@ export function evaluateRegression(
         usage.push({ metric, window: r.window, ratio: r.ratio, p: r.p, pAdjusted: r.pAdjusted, significant: r.significant, tasks: r.n });
       }
     }
+    behaviourReference = behaviourMeans(base);
+    behaviour = behaviourTests(perWindow, base, { alpha: stats.alpha, threshold: stats.behaviourRatioThreshold });
+    graded = gradedTests(perWindow, base, { alpha: stats.alpha, threshold: stats.gradedShareThreshold });
   }
-  return { baseline: info, windows, cusum, usage };
+  return { baseline: info, windows, cusum, usage, behaviour, behaviourReference, graded };
 }
 
 /** Attempts that count (every outcome but infra_error) and ended in (fromMs, toMs]: the reference period's sample. */

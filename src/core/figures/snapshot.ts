@@ -10,6 +10,8 @@ import type { Store } from '../../store/store.ts';
 import type { TrackTotals } from '../../domain/records.ts';
 import { ENDED_RUN_STATES, type EndedRunState } from '../../domain/types.ts';
 import { lastWindowDay, selectWindows, summarizeWindow, windowsStartMs, type WindowSummary } from './windows.ts';
+import { behaviourWindowMeans, type BehaviourWindow } from './behaviour.ts';
+import { gradedWindowMeans, type GradedWindow } from './graded.ts';
 import { computeTaskHistory, type TaskHistory } from './tasks.ts';
 import { breakdownTaskIds, computeBreakdown, type GroupFigures } from './groups.ts';
 
@@ -24,6 +26,10 @@ export interface TrackSnapshot {
   /** End of the windows' run that ended last (every window holds the latest day's runs). Null with no history. */
   windowEndMs: number | null;
   windows: WindowSummary[];
+  /** Behaviour means of each window (behaviour.ts): reads before the first edit, thinking, tool calls by tool... */
+  behaviour: BehaviourWindow[];
+  /** Graded-score and p2p-breakage means of each window, over the attempts with per-test results (graded.ts). */
+  graded: GradedWindow[];
   totals: TrackTotals;
   lastRunMs: number | null;
   lastSuccessMs: number | null;
@@ -72,6 +78,8 @@ export function computeSnapshot(store: Store, track: TrackConfig, opts: Snapshot
     computedAt: opts.now ?? Date.now(),
     windowEndMs: selections.length ? Math.max(...selections.map((w) => w.toMs)) : null,
     windows,
+    behaviour: behaviourWindowMeans(selections),
+    graded: gradedWindowMeans(selections),
     totals: store.attempts.totals(track.name),
     // The latest end of any run that ended (an interrupted run, which has no end yet, does not hide the ones before).
     lastRunMs: endMs,

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { InputError, describeIssue } from '../../domain/issues.ts';
 import { LANGUAGES, OUTCOMES, REPOSITORY_MAX_LENGTH, REPOSITORY_PATTERN, type AttemptInput, type AttemptRow, type RunRow } from '../../domain/types.ts';
 import type { ImportedRun } from '../../domain/records.ts';
+import { behaviourSchema } from './behaviour-schema.ts';
+import { testsSchema } from './tests-schema.ts';
 
 export const HISTORY_FORMAT = 'agentdrift-history/1';
 
@@ -84,6 +86,10 @@ const attemptSchema = z.strictObject({
   patchBytes: bounded(IMPORT_LIMITS.patchBytes).nullable().default(null),
   repository: repository.nullable().default(null),
   language: language.nullable().default(null),
+  // What the agent did (behaviour-schema.ts); absent or null: not recorded, left out of the behaviour figures.
+  behaviour: behaviourSchema.nullable().default(null),
+  // The per-test results of grading (tests-schema.ts); absent or null: none, left out of the graded score.
+  tests: testsSchema.nullable().default(null),
   startedAt: instant.optional(),
   endedAt: instant.optional(),
 });
@@ -487,6 +493,8 @@ export function toHistoryDocument(
         // Only when known, as agentApiDurationMs.
         ...(a.repository != null ? { repository: a.repository } : {}),
         ...(a.language != null ? { language: a.language } : {}),
+        ...(a.behaviour != null ? { behaviour: a.behaviour } : {}),
+        ...(a.tests != null ? { tests: a.tests } : {}),
         startedAt: a.startedAt,
         endedAt: a.endedAt,
       })),

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
-import { buildPrompt, installedBinaryPath, runAgentInContainer, type Agent, type AgentRun, type Credentials } from '../../agent/index.ts';
+import { attemptBehaviour, buildPrompt, installedBinaryPath, runAgentInContainer, type Agent, type AgentRun, type Credentials } from '../../agent/index.ts';
 import type { Config, TrackConfig } from '../../config/index.ts';
 import { imageReference, loadHarnessFiles, type HarnessSource, type Task } from '../../dataset/index.ts';
 import { attemptLabels, InfraError, KEEP_ALIVE, withInfraRetries, type ContainerRuntime } from '../../executor/runtime.ts';
@@ -182,6 +182,8 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
         // What git apply cannot take, left out of the patch; unknown when no patch was extracted.
         droppedFiles: agentRun.patch === null ? null : agentRun.droppedBinaryFiles,
         patchPath: agentRun.patchPath,
+        // What the agent did (tool calls, reads before the first edit, thinking, API errors) and its patch's size.
+        behaviour: attemptBehaviour(r.behaviour, agentRun.patch),
       };
       const reported = { v: r.cliVersion, m: r.model };
       if (agentRun.timedOut) return finish('timeout', `agent ran past ${track.limits.timeoutSeconds} s; container killed`, usage, reported);
@@ -216,7 +218,8 @@ export async function runAttempt(deps: AttemptDeps, plan: AttemptPlan): Promise<
     took('gradingTeardown', g.timings.removeMs);
     const logPath = storeGradingLog(config.dataDir, track.name, plan.logFolder ?? String(plan.runId), task.instanceId, plan.sample, g);
     const reported = { v: agentRun?.result.cliVersion ?? null, m: agentRun?.result.model ?? null };
-    return finish(g.outcome, g.reason, { gradingDurationMs: Math.round(g.durationMs), gradingLogPath: logPath, patchBytes: Buffer.byteLength(patch) }, reported);
+    const graded = { gradingDurationMs: Math.round(g.durationMs), gradingLogPath: logPath, patchBytes: Buffer.byteLength(patch), tests: g.tests };
+    return finish(g.outcome, g.reason, graded, reported);
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;
     if (plan.signal?.aborted) throw new AttemptAborted();

@@ -13,6 +13,16 @@ export const attemptParams = z.object({ id: z.coerce.number().int().min(1), atte
 
 /** Wall time (ms) of each phase (README, "What is kept of an attempt"); null for a phase not reached. */
 const phaseTimingsBody = z.object(Object.fromEntries(ATTEMPT_PHASES.map((p) => [p, z.number().nullable()])) as Record<(typeof ATTEMPT_PHASES)[number], z.ZodNullable<z.ZodNumber>>);
+/** One list of the task as graded (src/domain/test-results.ts): counts, and the first 20 names that did not pass. */
+const testListBody = z.object({
+  total: z.number().int(),
+  passed: z.number().int(),
+  failed: z.number().int(),
+  error: z.number().int(),
+  skipped: z.number().int(),
+  missing: z.number().int(),
+  notPassed: z.array(z.string()),
+});
 const attemptBody = z.object({
   id: z.number().int(),
   taskId: z.string(),
@@ -37,6 +47,8 @@ const attemptBody = z.object({
   droppedFiles: z.array(z.string()).nullable(),
   /** Whether the candidate patch is kept: GET /api/runs/:id/attempts/:attempt/patch serves it. */
   patchStored: z.boolean(),
+  /** Per-test results of grading (fail_to_pass, pass_to_pass); null when not graded, output.json unreadable, or not recorded. */
+  tests: z.object({ ran: z.number().int(), f2p: testListBody, p2p: testListBody }).nullable(),
   startedAt: z.string(),
   endedAt: z.string(),
 });
@@ -91,6 +103,7 @@ export default async function runRoutes(app: FastifyInstance, opts: { ctx: App; 
           timings: phaseTimings ? presentTimings(phaseTimings) : null,
           droppedFiles: droppedFiles ?? null,
           patchStored: Boolean(patchPath),
+          tests: a.tests ?? null,
         })),
         summary: {
           attempts: attempts.length,
