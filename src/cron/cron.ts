@@ -110,18 +110,25 @@ export function startOfDay(ms: number, timeZone: string): number {
  * clock shows there). Day numbers of consecutive calendar dates differ by 1 whatever the length of the days between
  * (23 or 25 hours across a clock change), so windows of days compare these numbers, never spans of milliseconds.
  */
+/** The largest instant a Date holds (ECMAScript: 8.64e15 ms either side of the epoch). */
+const MAX_DATE_MS = 8.64e15;
+
 export function calendarDay(ms: number, timeZone: string): number {
+  // An instant past what a Date can hold (only a store written by hand holds one) has no wall time: its UTC day.
+  if (!(Math.abs(ms) <= MAX_DATE_MS)) return Math.floor(ms / DAY_MS);
   const w = wallTime(ms, timeZone);
   return Date.UTC(w.year, w.month - 1, w.day) / DAY_MS;
 }
 
 /** A day number's date, YYYY-MM-DD. */
 export function calendarDate(day: number): string {
+  if (!(Math.abs(day * DAY_MS) <= MAX_DATE_MS)) return `day ${day}`;
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
 /** The instant a calendar day (a {@link calendarDay} number) begins in the time zone (after the gap, if its midnight is skipped). */
 export function startOfCalendarDay(day: number, timeZone: string): number {
+  if (!(Math.abs(day * DAY_MS) <= MAX_DATE_MS - DAY_MS)) return day * DAY_MS;
   const d = new Date(day * DAY_MS);
   return wallToInstant({ year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: 0, minute: 0, second: 0 }, timeZone);
 }
