@@ -18,15 +18,11 @@
  */
 import { EDIT_TOOLS, READ_TOOLS, toolLabel, type AttemptBehaviour, type ToolLabel } from '../domain/behaviour.ts';
 import { patchSize } from '../domain/patch-size.ts';
+import { isObject, type Json } from './jsonl.ts';
 
 /** What the stream alone says; the patch's size is added by {@link attemptBehaviour}. */
 export type StreamBehaviour = Omit<AttemptBehaviour, 'patchFiles' | 'patchLinesAdded' | 'patchLinesRemoved'>;
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Unicode code points of a string (a surrogate pair is one character). */
 export function codePoints(s: string): number {

@@ -15,26 +15,9 @@
  * tool calls between two tool results or user messages. Nothing here throws.
  */
 import { BehaviourCollector } from './behaviour.ts';
+import { isObject, jsonObjects, num, str, type Json, type LineCounts } from './jsonl.ts';
 import type { AgentResult } from './types.ts';
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
-
-function* eachLine(input: Iterable<string> | string): Generator<string> {
-  const chunks = typeof input === 'string' ? [input] : input;
-  for (const chunk of chunks) yield* chunk.split(/\r?\n/);
-}
 
 /** Gemini token counts beyond the common AgentResult fields. */
 export interface GeminiTokens {
@@ -57,8 +40,6 @@ function apiStatusName(message: string): string | null {
 
 export function parseGeminiStream(input: Iterable<string> | string, cliVersion: string | null = null): AgentResult & GeminiTokens {
   let model: string | null = null;
-  let events = 0;
-  let garbageLines = 0;
   let result: Json | null = null;
   let turns = 0;
   let inTurn = false;
@@ -69,21 +50,8 @@ export function parseGeminiStream(input: Iterable<string> | string, cliVersion: 
   let assistantText = '';
   const behaviour = new BehaviourCollector();
 
-  for (const rawLine of eachLine(input)) {
-    const line = rawLine.trim();
-    if (line === '') continue;
-    let ev: unknown;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      garbageLines += 1;
-      continue;
-    }
-    if (!isObject(ev)) {
-      garbageLines += 1;
-      continue;
-    }
-    events += 1;
+  const counts: LineCounts = { events: 0, garbageLines: 0 };
+  for (const ev of jsonObjects(input, counts)) {
     behaviour.event(ev);
     switch (ev.type) {
       case 'init':
@@ -166,8 +134,8 @@ export function parseGeminiStream(input: Iterable<string> | string, cliVersion: 
     resultText: assistantText === '' ? null : assistantText,
     totalsFromResult: stats !== null,
     apiRetries: 0,
-    events,
-    garbageLines,
+    events: counts.events,
+    garbageLines: counts.garbageLines,
     behaviour: behaviour.result(),
   };
 }

@@ -16,33 +16,15 @@
  * thinking, API errors and retries, read in the same pass.
  */
 import { BehaviourCollector } from './behaviour.ts';
+import { isObject, jsonObjects, num, str, type Json, type LineCounts } from './jsonl.ts';
 import type { AgentResult } from './types.ts';
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function num(v: unknown): number | null {
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
 
 interface MessageUsage {
   input: number;
   output: number;
   cacheRead: number;
   cacheCreation: number;
-}
-
-/** Lines of the input: one string, or an iterable of whole lines (each split again at any newline it holds). */
-function* eachLine(input: Iterable<string> | string): Generator<string> {
-  const chunks = typeof input === 'string' ? [input] : input;
-  for (const chunk of chunks) yield* chunk.split(/\r?\n/);
 }
 
 /**
@@ -79,8 +61,6 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
   let cliVersion: string | null = null;
   let initModel: string | null = null;
   let messageModel: string | null = null;
-  let events = 0;
-  let garbageLines = 0;
   let apiRetries = 0;
   let result: Json | null = null;
   let lastApiError: { status: number | null; type: string | null } | null = null;
@@ -93,21 +73,8 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
   let anonymousMessages = 0;
   const behaviour = new BehaviourCollector();
 
-  for (const rawLine of eachLine(input)) {
-    const line = rawLine.trim();
-    if (line === '') continue;
-    let ev: unknown;
-    try {
-      ev = JSON.parse(line);
-    } catch {
-      garbageLines += 1;
-      continue;
-    }
-    if (!isObject(ev)) {
-      garbageLines += 1;
-      continue;
-    }
-    events += 1;
+  const counts: LineCounts = { events: 0, garbageLines: 0 };
+  for (const ev of jsonObjects(input, counts)) {
     behaviour.event(ev);
     const type = ev.type;
 
@@ -185,8 +152,8 @@ export function parseStreamJson(input: Iterable<string> | string): AgentResult {
     toolCalls,
     toolCallsByName,
     apiRetries,
-    events,
-    garbageLines,
+    events: counts.events,
+    garbageLines: counts.garbageLines,
     behaviour: behaviour.result(),
   };
 
