@@ -34,10 +34,8 @@ import {
   type InfraReason,
   type ToolFile,
 } from './runtime.ts';
-import { checkEnvNames, checkInside, fileBytes, hashToolFiles, normalizeRef } from './refs.ts';
+import { checkEnvNames, checkInside, fileBytes, hashToolFiles, normalizeRef, TOOL_VOLUME_MARKER } from './refs.ts';
 
-/** Name of the file marking a tool volume complete, at its root (the same name DockerRuntime writes). */
-export const MEMORY_TOOL_VOLUME_MARKER = '.agentdrift-volume.json';
 
 /** One file of a container, an image or a volume. */
 export interface MemoryFile {
@@ -526,7 +524,7 @@ export class MemoryRuntime implements ContainerRuntime {
     const key = options.contentKey ?? hashToolFiles(files, stats);
     const existing = this.volumes.get(name);
     if (existing) {
-      const marker = existing.files.get(MEMORY_TOOL_VOLUME_MARKER);
+      const marker = existing.files.get(TOOL_VOLUME_MARKER);
       let markedKey: unknown;
       try {
         markedKey = marker ? (JSON.parse(marker.content.toString('utf8')) as { key?: unknown }).key : undefined;
@@ -557,7 +555,7 @@ export class MemoryRuntime implements ContainerRuntime {
       volume.files.set(normalizePath(path).slice(1), { content, mode: f.mode ?? 0o644 });
     }
     const marker = JSON.stringify({ key, files: Object.keys(files), filledAt: new Date(this.now()).toISOString() });
-    volume.files.set(MEMORY_TOOL_VOLUME_MARKER, { content: Buffer.from(marker), mode: 0o644 });
+    volume.files.set(TOOL_VOLUME_MARKER, { content: Buffer.from(marker), mode: 0o644 });
   }
 
   async removeVolume(name: string): Promise<void> {

@@ -1,9 +1,12 @@
 /**
  * Pure helpers both runtimes (Docker, in memory) apply the same way, so that they cannot drift apart: image
- * references, environment variable names, and the content key of a tool volume.
+ * references, environment variable names, and the content key and completion marker of a tool volume.
  */
 import { createHash } from 'node:crypto';
 import type { FileContent, ToolFile } from './runtime.ts';
+
+/** Name of the file marking a tool volume as completely filled, at the volume root. */
+export const TOOL_VOLUME_MARKER = '.agentdrift-volume.json';
 
 /** `name` and `host:port/name` get the tag `latest`; a reference with a tag or a digest is kept as it is. */
 export function normalizeRef(ref: string): string {

@@ -15,7 +15,7 @@ import { MISSING_CREDENTIALS } from '../../src/agent/credentials.ts';
 import { selfStopping, toolVolumeName, type AttemptTimings } from '../../src/core/runner/attempt.ts';
 import { revokeTrackLease, TrackBusyError } from '../../src/core/runner/lease.ts';
 import { executeRun, RunFailedError, RunStop, type RunProgress } from '../../src/core/runner/run.ts';
-import { MEMORY_TOOL_VOLUME_MARKER } from '../../src/executor/memory.ts';
+import { TOOL_VOLUME_MARKER } from '../../src/executor/index.ts';
 import { KEEP_ALIVE, LABEL_MANAGED, LABEL_ROLE, LABEL_TRACK, ROLE_VOLUME_FILL } from '../../src/executor/runtime.ts';
 import type { AttemptInput } from '../../src/domain/types.ts';
 import { makeContext, tempDir, type TestContext } from '../helpers/context.ts';
@@ -192,7 +192,7 @@ describe('executeRun on the memory runtime: outcomes', () => {
     expect(w.runtime.toolVolumeCalls.map((c) => [c.name, c.options.contentKey, c.options.helperImage])).toEqual([[volume, claudeCode.version(), task.image]]);
     const filled = w.runtime.volumes.get(volume)!;
     expect(filled.files.get('claude')?.mode).toBe(0o755);
-    expect(JSON.parse(filled.files.get(MEMORY_TOOL_VOLUME_MARKER)!.content.toString()).key).toBe(claudeCode.version());
+    expect(JSON.parse(filled.files.get(TOOL_VOLUME_MARKER)!.content.toString()).key).toBe(claudeCode.version());
     // The patch is taken against the task's base commit in /app, and graded in a fresh container without network.
     expect(w.patchCalls.map((p) => p.argv.slice(3))).toEqual([['agentdrift-patch', task.baseCommit, '/app']]);
     const [g] = w.gradingCalls;

@@ -17,14 +17,13 @@ import {
   type ToolFile,
   type ToolVolumes,
 } from '../runtime.ts';
-import { hashToolFiles } from '../refs.ts';
+import { hashToolFiles, TOOL_VOLUME_MARKER } from '../refs.ts';
 import { relativeEntryName, type DockerArchives, type PackEntry } from './archives.ts';
 import type { DockerEngine } from './engine.ts';
 import { statusOf, toInfraError } from './errors.ts';
 import type { DockerWorkloads } from './workloads.ts';
 
-/** Name of the file marking a tool volume as completely filled, at the volume root. */
-export const TOOL_VOLUME_MARKER = '.agentdrift-volume.json';
+export { TOOL_VOLUME_MARKER };
 
 export class DockerToolVolumes implements ToolVolumes {
   private readonly volumeFills = new Map<string, Promise<void>>();
