@@ -11,8 +11,8 @@
  * - a hang: the request is never answered (for timeouts); every later main request hangs too;
  * - a function of the request returning one of the above (to assert on the prompt text).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback.ts';
 
 export interface FakeUsage {
   input_tokens: number;
@@ -343,7 +343,6 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeAnthropic(script: Turn[]): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<Socket>();
   let next = 0; // index of the next turn
   let errorAnswered = 0; // how often the current error turn has been answered
   let hanging = false;
@@ -425,33 +424,15 @@ export async function startFakeAnthropic(script: Turn[]): Promise<FakeAnthropic>
     }
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: String(err) } });
-      else res.end();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenOnLoopback(handle, (res, err) => sendJson(res, 500, { type: 'error', error: { type: 'api_error', message: String(err) } }));
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
     mainRequests: () => requests.filter((r) => r.role === 'main'),
     consumed: () => next,
     unscripted: () => unscripted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

@@ -10,8 +10,8 @@
  * `{error: {code, message, status}}` body, `times` times), a hang (never answered; later main requests hang too), or a
  * function of the request returning one of these.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback.ts';
 
 export interface GeminiUsage {
   promptTokenCount: number;
@@ -185,7 +185,6 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 export async function startFakeGemini(script: GeminiTurn[]): Promise<FakeGemini> {
   const requests: GeminiRequest[] = [];
-  const sockets = new Set<Socket>();
   let next = 0;
   let errorAnswered = 0;
   let hanging = false;
@@ -250,32 +249,14 @@ export async function startFakeGemini(script: GeminiTurn[]): Promise<FakeGemini>
     }
   };
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 500, message: String(err), status: 'INTERNAL' } });
-      else res.end();
-    });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenOnLoopback(handle, (res, err) => sendJson(res, 500, { error: { code: 500, message: String(err), status: 'INTERNAL' } }));
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: server.url,
+    port: server.port,
     requests,
     mainRequests: () => requests.filter((r) => r.role === 'main'),
     consumed: () => next,
     unscripted: () => unscripted,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
