@@ -13,10 +13,12 @@ export class Db {
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
+    // First, so that everything after it (switching to WAL, the migrations) waits for another process's lock
+    // instead of failing at once: two commands started together on a fresh dataDir both open it.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
   }
 
@@ -57,10 +59,15 @@ export class Db {
     }
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      })();
+      // Under the write lock, the version is read again: another process that opened the store at the same moment
+      // may have applied this migration while this one waited.
+      this.db
+        .transaction(() => {
+          if (this.schemaVersion() >= m.version) return;
+          this.db.exec(m.sql);
+          this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        })
+        .immediate();
     }
   }
 }
